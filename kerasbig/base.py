@@ -1,0 +1,525 @@
+"""The scikit-learn contract shared by every kerasbig estimator.
+
+The life of a fit reads top to bottom in :meth:`BaseKerasEstimator._fit`::
+
+    check parameters -> validate X, y -> encode targets -> weigh samples
+        -> build the model -> compile it -> adapt targets to it -> train
+
+Subclasses fill in the target-specific steps (``_encode_targets``,
+``_default_loss``, ``_targets_for_model``, ``_decode``); families of models
+(CNN, RNN, Transformer) fill in ``_model_builder`` and ``_validate_X``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+import numbers
+import warnings
+from typing import Any, Callable, Iterator
+
+import keras
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from kerasbig.compiling import make_callbacks, make_loss, make_metrics, make_optimizer
+from kerasbig.routing import DESTINATIONS, check_routed_names, destination_of, route
+from kerasbig.seeding import seed_from_random_state, seeded
+
+# The constructor parameters every estimator shares, in scikeras's order.
+_TRAINING_DEFAULTS: dict[str, Any] = dict(
+    model=None,
+    build_fn=None,
+    warm_start=False,
+    random_state=None,
+    optimizer="rmsprop",
+    loss=None,
+    metrics=None,
+    batch_size=None,
+    validation_batch_size=None,
+    verbose=0,
+    callbacks=None,
+    validation_split=0.0,
+    shuffle=True,
+    run_eagerly=False,
+    epochs=1,
+)
+
+
+@contextlib.contextmanager
+def _unchanged_on_error(estimator) -> Iterator[None]:
+    """Put the estimator's attributes back as they were if the block raises."""
+    saved = dict(estimator.__dict__)
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(saved)
+        raise
+
+
+def _check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
+    """Validate ``sample_weight`` and return it as float64, or None."""
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n_samples, sample_weight)
+    try:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"sample_weight must be numeric; got {type(sample_weight).__name__}: {err}"
+        ) from None
+    if sw.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight has shape {sw.shape}; expected ({n_samples},), one "
+            "weight per sample."
+        )
+    if not np.all(np.isfinite(sw)):
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if np.any(sw < 0):
+        raise ValueError("sample_weight contains negative values.")
+    if sw.sum() <= 0:
+        raise ValueError(
+            "sample_weight sums to zero: at least one sample needs a positive weight."
+        )
+    return sw
+
+
+def _output_units(model: keras.Model, X_probe: np.ndarray) -> int:
+    """Units of the model's single output; builds the model on a probe if needed."""
+    outputs = getattr(model, "outputs", None) if model.built else None
+    if outputs:
+        if len(outputs) > 1:
+            raise ValueError(
+                f"The model has {len(outputs)} outputs; kerasbig's general "
+                "wrappers support single-output models. Concatenate the heads "
+                "into one output layer."
+            )
+        shape = outputs[0].shape
+    else:
+        result = model(X_probe, training=False)
+        if isinstance(result, (list, tuple, dict)):
+            raise ValueError(
+                "The model returns several outputs; kerasbig's general wrappers "
+                "support single-output models."
+            )
+        shape = tuple(result.shape)
+    return 1 if len(shape) < 2 else int(shape[-1])
+
+
+def _copy_model(model: keras.Model) -> keras.Model:
+    """A deep copy of a user's model, weights and compile settings included."""
+    try:
+        return copy.deepcopy(model)
+    except Exception as err:  # noqa: BLE001 - re-raised with advice
+        raise TypeError(
+            f"model={type(model).__name__} could not be copied ({err}). kerasbig "
+            "copies a model instance so that fit never mutates the parameter; "
+            "register custom layers with keras.saving.register_keras_serializable "
+            "or pass a function that builds the model instead."
+        ) from None
+
+
+def call_builder(
+    builder: Callable[..., Any],
+    hyperparameters: dict[str, Any],
+    context: dict[str, Any],
+) -> Any:
+    """Call a model-building function with the arguments it names.
+
+    ``hyperparameters`` (routed ``model__`` and free parameters) must all be
+    accepted; ``context`` (``meta``, ``compile_kwargs`` and the meta keys) is
+    offered, and only what the function names is passed. A function with
+    ``**kwargs`` receives everything.
+    """
+    try:
+        signature = inspect.signature(builder)
+    except (TypeError, ValueError):
+        return builder(**hyperparameters)
+    params = signature.parameters
+    takes_all = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    if takes_all:
+        return builder(**{**context, **hyperparameters})
+    unknown = sorted(set(hyperparameters) - set(params))
+    if unknown:
+        raise ValueError(
+            f"The model-building function {getattr(builder, '__name__', builder)}"
+            f"{signature} does not take the hyperparameter(s) {unknown}. Rename "
+            "them to match its arguments, or give it **kwargs."
+        )
+    kwargs = {name: context[name] for name in params if name in context}
+    kwargs.update(hyperparameters)
+    missing = [
+        name
+        for name, p in params.items()
+        if p.default is p.empty
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        and name not in kwargs
+    ]
+    if missing:
+        raise TypeError(
+            f"The model-building function {getattr(builder, '__name__', builder)}"
+            f"{signature} needs {missing}, which is neither a meta key "
+            f"({sorted(context)}) nor a parameter of the estimator."
+        )
+    return builder(**kwargs)
+
+
+class BaseKerasEstimator(BaseEstimator):
+    """Shared machinery of :class:`KerasClassifier` and :class:`KerasRegressor`.
+
+    Not meant to be used directly; see the subclasses for the parameters.
+    """
+
+    # Parameters that configure the wrapper itself (not routed anywhere).
+    _NOT_HYPERPARAMETERS = frozenset(_TRAINING_DEFAULTS) | {"class_weight"}
+
+    def __init__(
+        self,
+        model=None,
+        *,
+        build_fn=None,
+        warm_start: bool = False,
+        random_state=None,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        batch_size: int | None = None,
+        validation_batch_size: int | None = None,
+        verbose: int = 0,
+        callbacks=None,
+        validation_split: float = 0.0,
+        shuffle: bool = True,
+        run_eagerly: bool = False,
+        epochs: int = 1,
+        **kwargs,
+    ):
+        self.model = model
+        self.build_fn = build_fn
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.optimizer = optimizer
+        self.loss = loss
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.validation_batch_size = validation_batch_size
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.validation_split = validation_split
+        self.shuffle = shuffle
+        self.run_eagerly = run_eagerly
+        self.epochs = epochs
+        self._kwargs = dict(kwargs)
+
+    # ------------------------------------------------------------------
+    # Parameters: constructor parameters plus free / routed ones
+    # ------------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        params = super().get_params(deep=deep)
+        params.update(self.__dict__.get("_kwargs", {}))
+        return params
+
+    def set_params(self, **params):
+        own = set(self._get_param_names())
+        plain = {}
+        for key, value in params.items():
+            if key in own:
+                plain[key] = value
+            elif key in self._kwargs or destination_of(key) in DESTINATIONS:
+                self._kwargs[key] = value
+            else:
+                raise ValueError(
+                    f"Invalid parameter {key!r} for {type(self).__name__}. Valid "
+                    f"parameters are {sorted(own)}, the free hyperparameters "
+                    f"given at construction {sorted(self._kwargs)}, or a routed "
+                    f"name '<prefix>__<argument>' with prefix in {DESTINATIONS}."
+                )
+        super().set_params(**plain)
+        return self
+
+    def _hyperparameters(self) -> dict[str, Any]:
+        """Arguments for the model-building function: free and ``model__`` ones."""
+        free = {k: v for k, v in self._kwargs.items() if destination_of(k) is None}
+        return {**free, **route(self._kwargs, "model")}
+
+    # ------------------------------------------------------------------
+    # scikit-learn plumbing
+    # ------------------------------------------------------------------
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.target_tags.multi_output = True
+        return tags
+
+    # ------------------------------------------------------------------
+    # Public training API
+    # ------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        """Build, compile and train the Keras model on ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights, rescaled to average 1 so that only their
+            ratios matter.
+        **kwargs
+            Passed to ``keras.Model.fit`` for this call only (they override
+            ``fit__`` parameters), e.g. ``epochs=5``.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(
+            X, y, sample_weight=sample_weight, fit_kwargs=kwargs, warm=self.warm_start
+        )
+
+    def initialize(self, X, y):
+        """Build and compile the model for ``X, y`` without training it.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, warm=False, train=False)
+
+    # ------------------------------------------------------------------
+    # The life of a fit
+    # ------------------------------------------------------------------
+    def _fit(
+        self,
+        X,
+        y,
+        *,
+        sample_weight=None,
+        fit_kwargs=None,
+        warm: bool = False,
+        train: bool = True,
+        epochs: int | None = None,
+        classes=None,
+    ):
+        with _unchanged_on_error(self):
+            warm = bool(warm) and self.__sklearn_is_fitted__()
+            self._check_params()
+            seed = seed_from_random_state(self.random_state)
+            X, y = self._validate_X_y(X, y, reset=not warm)
+            y_index = self._encode_targets(y, reset=not warm, classes=classes)
+            sample_weight = self._sample_weight(
+                _check_sample_weight(sample_weight, X.shape[0]), y_index
+            )
+            with seeded(seed):
+                if warm:
+                    model, units = self.model_, self._model_units
+                else:
+                    model, units = self._build_and_compile(X)
+                if train:
+                    history = self._train(
+                        model,
+                        X,
+                        self._targets_for_model(y_index, model, units),
+                        sample_weight,
+                        epochs,
+                        fit_kwargs or {},
+                    )
+            self.model_ = model
+            self._model_units = units
+            if not warm:
+                self.history_ = {}
+            if train:
+                for key, values in history.history.items():
+                    self.history_.setdefault(key, []).extend(values)
+        return self
+
+    def _check_params(self) -> None:
+        """Check the training parameters' values (raised before any work)."""
+        check_routed_names(self._kwargs)
+        if self.model is not None and self.build_fn is not None:
+            raise ValueError(
+                "Both model and build_fn are set; pass only model= (build_fn is "
+                "its deprecated alias)."
+            )
+        if self.model is None and self.build_fn is None:
+            raise ValueError(
+                f"{type(self).__name__}(model=None): pass a keras.Model or a "
+                "function that builds one, e.g. model=build_fn."
+            )
+        self._check_int("epochs", self.epochs, minimum=1)
+        for name in ("batch_size", "validation_batch_size"):
+            if getattr(self, name) is not None:
+                self._check_int(name, getattr(self, name), minimum=1)
+        if not (
+            isinstance(self.validation_split, numbers.Real)
+            and 0.0 <= self.validation_split < 1.0
+        ):
+            raise ValueError(
+                f"validation_split={self.validation_split!r} is invalid; expected "
+                "a float in [0, 1)."
+            )
+
+    def _check_int(self, name: str, value, minimum: int) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Integral)
+            or value < minimum
+        ):
+            raise ValueError(
+                f"{name}={value!r} is invalid; expected an integer >= {minimum}."
+            )
+
+    def _validate_X_y(self, X, y, reset: bool):
+        if y is None:
+            # validate_data raises scikit-learn's standard "requires y" error.
+            return validate_data(self, X, y, reset=reset), None
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            allow_nd=True,
+            dtype=("float32", "float64"),
+            multi_output=True,
+            y_numeric=self._y_numeric,
+        )
+        if hasattr(y, "toarray"):
+            y = y.toarray()
+        if reset:
+            self.X_shape_ = X.shape
+            self.X_dtype_ = X.dtype
+        return X, y
+
+    def _validate_X(self, X) -> np.ndarray:
+        """Validate ``X`` at predict time against what ``fit`` saw."""
+        check_is_fitted(self)
+        return validate_data(
+            self, X, reset=False, allow_nd=True, dtype=("float32", "float64")
+        )
+
+    def _meta(self) -> dict[str, Any]:
+        """What the model-building function may ask for by name."""
+        return {
+            "n_features_in_": self.n_features_in_,
+            "X_shape_": self.X_shape_,
+            "X_dtype_": self.X_dtype_,
+            "target_type_": self.target_type_,
+            "n_classes_": getattr(self, "n_classes_", None),
+            "classes_": getattr(self, "classes_", None),
+            "n_outputs_": self.n_outputs_,
+        }
+
+    def _model_builder(self):
+        """The model parameter: a keras.Model or a callable that builds one."""
+        if self.build_fn is not None:
+            warnings.warn(
+                "build_fn is deprecated; pass the same callable as model=.",
+                FutureWarning,
+                stacklevel=4,
+            )
+            return self.build_fn
+        return self.model
+
+    def _compile_kwargs(self) -> dict[str, Any]:
+        params = self._kwargs
+        return {
+            "optimizer": make_optimizer(self.optimizer, route(params, "optimizer")),
+            "loss": make_loss(self.loss, route(params, "loss"))
+            if self.loss not in (None, "auto")
+            else None,
+            "metrics": make_metrics(self.metrics, route(params, "metrics")),
+            "run_eagerly": self.run_eagerly,
+            **route(params, "compile"),
+        }
+
+    def _build_and_compile(self, X: np.ndarray) -> tuple[keras.Model, int]:
+        """The model, compiled, and the number of units of its output."""
+        spec = self._model_builder()
+        compile_kwargs = self._compile_kwargs()
+        if isinstance(spec, keras.Model):
+            if self._hyperparameters():
+                raise ValueError(
+                    "model is a keras.Model instance, so the hyperparameters "
+                    f"{sorted(self._hyperparameters())} have nowhere to go; pass a "
+                    "model-building function to use them."
+                )
+            model = _copy_model(spec)
+        elif callable(spec):
+            meta = self._meta()
+            context = {**meta, "meta": meta, "compile_kwargs": compile_kwargs}
+            model = call_builder(spec, self._hyperparameters(), context)
+        else:
+            raise TypeError(
+                f"model={spec!r} is neither a keras.Model nor a callable that "
+                "builds one."
+            )
+        if not isinstance(model, keras.Model):
+            raise TypeError(
+                f"The model-building function returned {type(model).__name__}; "
+                "expected a keras.Model."
+            )
+        units = _output_units(model, X[:1])
+        if not getattr(model, "compiled", False):
+            if compile_kwargs["loss"] is None:
+                compile_kwargs["loss"] = make_loss(
+                    self._default_loss(units), route(self._kwargs, "loss")
+                )
+            model.compile(**compile_kwargs)
+        self._check_output_units(units, model)
+        return model, units
+
+    def _train(self, model, X, y, sample_weight, epochs, fit_kwargs):
+        params = self._kwargs
+        fit_args = {
+            "batch_size": self.batch_size,
+            "epochs": self.epochs if epochs is None else epochs,
+            "verbose": self.verbose,
+            "callbacks": make_callbacks(self.callbacks, route(params, "callbacks")),
+            "validation_split": self.validation_split,
+            "shuffle": self.shuffle,
+            "validation_batch_size": self.validation_batch_size,
+            **route(params, "fit"),
+            **fit_kwargs,
+        }
+        return model.fit(X, y, sample_weight=sample_weight, **fit_args)
+
+    # ------------------------------------------------------------------
+    # Prediction
+    # ------------------------------------------------------------------
+    def _predict_raw(self, X) -> np.ndarray:
+        """The model's output for ``X`` as a float64 (n_samples, units) array."""
+        X = self._validate_X(X)
+        predict_args = {
+            "batch_size": self.batch_size,
+            "verbose": self.verbose,
+            **route(self._kwargs, "predict"),
+        }
+        out = np.asarray(self.model_.predict(X, **predict_args), dtype=np.float64)
+        return out.reshape(out.shape[0], -1)
+
+    # ------------------------------------------------------------------
+    # Hooks for subclasses
+    # ------------------------------------------------------------------
+    _y_numeric = False
+
+    def _encode_targets(self, y, reset: bool, classes=None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _sample_weight(self, sample_weight, y_encoded):
+        return sample_weight
+
+    def _default_loss(self, units: int):
+        raise NotImplementedError
+
+    def _check_output_units(self, units: int, model: keras.Model) -> None:
+        return None
+
+    def _targets_for_model(self, y_encoded, model: keras.Model, units: int):
+        return y_encoded

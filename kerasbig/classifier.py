@@ -1,0 +1,351 @@
+"""KerasClassifier: class labels in, class labels and probabilities out."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from kerasbig.base import BaseKerasEstimator
+
+_ONEHOT = "multiclass-onehot"
+_MULTILABEL = "multilabel-indicator"
+
+
+def _loss_key(loss) -> str:
+    """A comparable name for a loss given as a string, class, instance or function."""
+    if isinstance(loss, str):
+        name = loss
+    elif isinstance(loss, type):
+        name = loss.__name__
+    else:
+        name = getattr(loss, "name", None) or getattr(
+            loss, "__name__", type(loss).__name__
+        )
+    return str(name).replace("_", "").lower()
+
+
+def _is_one_hot_loss(loss) -> bool:
+    key = _loss_key(loss)
+    return key.startswith("categorical") or key in {"kldivergence", "kld"}
+
+
+class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
+    """A scikit-learn classifier around a Keras model.
+
+    Parameters
+    ----------
+    model : keras.Model or callable, default=None
+        The model, or a function that builds it. The function receives the
+        arguments it names out of ``meta`` (a dict describing the data:
+        ``n_features_in_``, ``X_shape_``, ``X_dtype_``, ``target_type_``,
+        ``n_classes_``, ``classes_``, ``n_outputs_``), each of those keys by
+        name, ``compile_kwargs`` and its hyperparameters (``model__<name>`` or
+        free keyword arguments of this constructor). A model returned
+        uncompiled is compiled with ``optimizer``, ``loss`` and ``metrics``. A
+        model instance is copied at every fit, so it is never mutated.
+    build_fn : callable, default=None
+        Deprecated alias of ``model`` (scikeras).
+    warm_start : bool, default=False
+        If True, ``fit`` continues training the fitted model.
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, shuffling and dropout for one fit; the
+        global random state is restored afterwards.
+    optimizer : str, class or keras.optimizers.Optimizer, default="rmsprop"
+        Built afresh at every fit with the ``optimizer__`` arguments.
+    loss : str, class, instance, callable or None, default=None
+        None or ``"auto"`` chooses from the target type and the output units:
+        binary cross-entropy for one sigmoid unit or multilabel targets,
+        sparse categorical cross-entropy for class indices, categorical
+        cross-entropy for one-hot targets.
+    metrics : list, default=None
+        Keras metrics (names, classes or instances), with ``metrics__`` args.
+    batch_size, validation_batch_size : int, default=None
+        Keras' default (32) when None. ``batch_size`` also sets ``predict``'s.
+    verbose : int, default=0
+        Keras' verbosity for ``fit`` and ``predict``.
+    callbacks : list, default=None
+        Keras callbacks (classes take their ``callbacks__`` arguments).
+    validation_split : float, default=0.0
+        Fraction of the training data Keras holds out for validation.
+    shuffle : bool, default=True
+    run_eagerly : bool, default=False
+    epochs : int, default=1
+    class_weight : dict, "balanced" or None, default=None
+        Weights keyed by class label, folded into the sample weights.
+    **kwargs
+        Free hyperparameters for the model-building function, and routed
+        parameters ``<prefix>__<name>`` for ``model``, ``optimizer``, ``loss``,
+        ``metrics``, ``callbacks``, ``compile``, ``fit`` and ``predict``.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained model.
+    history_ : dict of lists
+        Per-epoch values of the loss and metrics, accumulated over fits with
+        ``warm_start`` and ``partial_fit``.
+    classes_ : ndarray
+        The class labels (``arange(n)`` for multilabel or one-hot targets).
+    n_classes_ : int
+    target_type_ : str
+        ``"binary"``, ``"multiclass"``, ``"multiclass-onehot"`` or
+        ``"multilabel-indicator"``.
+    n_outputs_ : int
+        1, or the number of labels for multilabel targets.
+    n_features_in_ : int
+    feature_names_in_ : ndarray
+        Only when ``X`` had string column names (pandas).
+
+    Examples
+    --------
+    >>> import keras
+    >>> from sklearn.datasets import load_iris
+    >>> from kerasbig import KerasClassifier
+    >>> def build(n_features_in_, n_classes_, hidden=16):
+    ...     return keras.Sequential([
+    ...         keras.Input((n_features_in_,)),
+    ...         keras.layers.Dense(hidden, activation="relu"),
+    ...         keras.layers.Dense(n_classes_, activation="softmax"),
+    ...     ])
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = KerasClassifier(build, model__hidden=8, epochs=3, random_state=0)
+    >>> clf.fit(X, y).predict(X[:3]).shape
+    (3,)
+    >>> clf.predict_proba(X[:3]).shape
+    (3, 3)
+    """
+
+    def __init__(
+        self,
+        model=None,
+        *,
+        build_fn=None,
+        warm_start: bool = False,
+        random_state=None,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        batch_size: int | None = None,
+        validation_batch_size: int | None = None,
+        verbose: int = 0,
+        callbacks=None,
+        validation_split: float = 0.0,
+        shuffle: bool = True,
+        run_eagerly: bool = False,
+        epochs: int = 1,
+        class_weight=None,
+        **kwargs,
+    ):
+        super().__init__(
+            model=model,
+            build_fn=build_fn,
+            warm_start=warm_start,
+            random_state=random_state,
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics,
+            batch_size=batch_size,
+            validation_batch_size=validation_batch_size,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            shuffle=shuffle,
+            run_eagerly=run_eagerly,
+            epochs=epochs,
+            **kwargs,
+        )
+        self.class_weight = class_weight
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch, building the model on the first call.
+
+        Parameters
+        ----------
+        X, y : array-like
+        classes : array-like, default=None
+            All the classes ``y`` may hold over every call; needed on the
+            first call when that batch does not show them all.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(
+            X, y, sample_weight=sample_weight, warm=True, epochs=1, classes=classes
+        )
+
+    # ------------------------------------------------------------------
+    # Targets
+    # ------------------------------------------------------------------
+    def _encode_targets(self, y, reset: bool, classes=None) -> np.ndarray:
+        """Class indices (n,) or a 0/1 indicator matrix (n, k) for the model."""
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if reset:
+            check_classification_targets(y)
+            target_type = type_of_target(y)
+            if target_type == _MULTILABEL:
+                if np.all(y.sum(axis=1) == 1):
+                    target_type = _ONEHOT
+                self.classes_ = np.arange(y.shape[1])
+            elif target_type in ("binary", "multiclass"):
+                self.classes_ = np.unique(y if classes is None else classes)
+            else:
+                raise ValueError(
+                    f"{type(self).__name__} does not support targets of type "
+                    f"{target_type!r}; expected binary, multiclass, one-hot or "
+                    "multilabel-indicator targets."
+                )
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 classes to learn; y "
+                    f"has one class: {self.classes_.tolist()}."
+                )
+            self.target_type_ = target_type
+            self.n_classes_ = len(self.classes_)
+            self.n_outputs_ = y.shape[1] if target_type == _MULTILABEL else 1
+        if self.target_type_ in (_ONEHOT, _MULTILABEL):
+            if y.ndim != 2 or y.shape[1] != self.n_classes_:
+                raise ValueError(
+                    f"y has shape {y.shape}; the classifier was fitted on "
+                    f"{self.n_classes_} indicator columns."
+                )
+            indicators = np.asarray(y, dtype=np.float32)
+            return indicators.argmax(axis=1) if self.target_type_ == _ONEHOT else indicators
+        if y.ndim != 1:
+            raise ValueError(f"y has shape {y.shape}; expected a 1-D array of labels.")
+        index = np.searchsorted(self.classes_, y)
+        index = np.clip(index, 0, len(self.classes_) - 1)
+        unseen = self.classes_[index] != y
+        if np.any(unseen):
+            raise ValueError(
+                f"y contains labels {np.unique(y[unseen]).tolist()} not among "
+                f"the classes {self.classes_.tolist()} (pass classes= to the "
+                "first partial_fit call to declare them all)."
+            )
+        return index
+
+    def _sample_weight(self, sample_weight, y_encoded):
+        if self.class_weight is not None:
+            if self.target_type_ == _MULTILABEL:
+                raise ValueError(
+                    "class_weight is not supported for multilabel targets; use "
+                    "sample_weight."
+                )
+            per_class = self._class_weights(y_encoded)
+            weight = per_class[y_encoded]
+            sample_weight = weight if sample_weight is None else sample_weight * weight
+        if sample_weight is not None and self.target_type_ != _MULTILABEL:
+            present = np.unique(y_encoded[sample_weight > 0])
+            if len(present) < 2:
+                raise ValueError(
+                    "sample_weight gives positive weight to only one class "
+                    f"({self.classes_[present].tolist()}); a classifier needs "
+                    "at least 2 classes with positive weight."
+                )
+        return sample_weight
+
+    def _class_weights(self, y_index) -> np.ndarray:
+        n = self.n_classes_
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            present = np.unique(y_index)
+            weights = np.ones(n)
+            weights[present] = compute_class_weight(
+                "balanced", classes=present, y=y_index
+            )
+            return weights
+        if not isinstance(self.class_weight, dict):
+            raise ValueError(
+                f"class_weight={self.class_weight!r} is invalid; expected None, "
+                "'balanced' or a dict {class_label: weight}."
+            )
+        weights = np.ones(n)
+        labels = self.classes_.tolist()
+        for label, weight in self.class_weight.items():
+            if label not in labels:
+                raise ValueError(
+                    f"class_weight has a weight for {label!r}, which is not one "
+                    f"of the classes {labels}."
+                )
+            weights[labels.index(label)] = weight
+        return weights
+
+    def _default_loss(self, units: int):
+        if self.target_type_ == _MULTILABEL and units == self.n_outputs_:
+            return "binary_crossentropy"
+        if self.target_type_ == "binary" and units == 1:
+            return "binary_crossentropy"
+        if units == self.n_classes_:
+            if self.target_type_ == _ONEHOT:
+                return "categorical_crossentropy"
+            return "sparse_categorical_crossentropy"
+        raise ValueError(
+            f"Cannot infer a loss: the model has {units} output unit(s) but y is "
+            f"{self.target_type_} with {self.n_classes_} classes. Give the model "
+            f"{self.n_classes_} output units (or 1 sigmoid unit for binary "
+            "targets), or set loss=."
+        )
+
+    def _check_output_units(self, units: int, model) -> None:
+        expected = {1, self.n_classes_} if self.target_type_ == "binary" else {
+            self.n_classes_
+        }
+        if units not in expected:
+            raise ValueError(
+                f"The model has {units} output unit(s); y is {self.target_type_} "
+                f"with {self.n_classes_} classes, which needs "
+                f"{' or '.join(map(str, sorted(expected)))}."
+            )
+
+    def _targets_for_model(self, y_encoded, model, units: int):
+        if self.target_type_ == _MULTILABEL:
+            return y_encoded
+        if units == 1:
+            return y_encoded.astype(np.float32).reshape(-1, 1)
+        if _is_one_hot_loss(model.loss):
+            return keras.utils.to_categorical(y_encoded, self.n_classes_)
+        return y_encoded
+
+    # ------------------------------------------------------------------
+    # Prediction
+    # ------------------------------------------------------------------
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes).
+
+        A single sigmoid output gives two columns, ``[1 - p, p]``.
+        """
+        raw = self._predict_raw(X)
+        if getattr(self.model_.loss, "from_logits", False):
+            activation = (
+                keras.activations.sigmoid
+                if raw.shape[1] == 1 or self.target_type_ == _MULTILABEL
+                else keras.activations.softmax
+            )
+            raw = np.asarray(activation(raw), dtype=np.float64)
+        if self.target_type_ == _MULTILABEL:
+            return raw
+        if raw.shape[1] == 1:
+            positive = np.clip(raw[:, 0], 0.0, 1.0)
+            return np.column_stack([1.0 - positive, positive])
+        raw = np.clip(raw, 0.0, None)
+        return raw / raw.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted labels, in the format of the ``y`` given to ``fit``."""
+        proba = self.predict_proba(X)
+        if self.target_type_ == _MULTILABEL:
+            return (proba > 0.5).astype(int)
+        index = proba.argmax(axis=1)
+        if self.target_type_ == _ONEHOT:
+            return np.eye(self.n_classes_, dtype=int)[index]
+        return self.classes_[index]
+

@@ -1,0 +1,190 @@
+"""Turn the estimator's compile parameters into fresh Keras objects.
+
+``optimizer``, ``loss``, ``metrics`` and ``callbacks`` may each be given as a
+name (``"adam"``), a class (``keras.optimizers.Adam``) or an instance. Every fit
+gets new objects built from them with their routed arguments
+(``optimizer__learning_rate=1e-3``), so a parameter is never mutated by ``fit``
+and an optimizer's state never leaks from one model to the next.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Mapping
+
+import keras
+
+from kerasbig.routing import split_item_args
+
+
+def _camel_lookup(module, name: str):
+    """Find the class in ``module`` whose name matches ``name`` ignoring case/_."""
+    wanted = name.replace("_", "").lower()
+    for attr in dir(module):
+        obj = getattr(module, attr)
+        if inspect.isclass(obj) and attr.lower() == wanted:
+            return obj
+    return None
+
+
+def _from_spec(
+    spec: Any,
+    args: Mapping[str, Any],
+    *,
+    kind: str,
+    module,
+    getter: Callable[[Any], Any],
+    keep_plain_strings: bool,
+    defaults: Mapping[str, Any] | None = None,
+):
+    """Build one Keras object from a name, class or instance plus arguments.
+
+    ``defaults`` apply only to objects built here from a name or a class.
+    """
+    if defaults and (isinstance(spec, str) or inspect.isclass(spec)):
+        args = {**defaults, **args}
+    if isinstance(spec, str):
+        if not args and keep_plain_strings:
+            return spec  # let Keras resolve it (e.g. "accuracy" by the loss)
+        cls = _camel_lookup(module, spec)
+        if cls is None:
+            try:
+                obj = getter(spec)
+            except (ValueError, TypeError) as err:
+                raise ValueError(
+                    f"{kind}={spec!r} is not a known Keras {kind}: {err}"
+                ) from None
+            # An alias such as "mse" resolves to a function (or a wrapper of
+            # one, mean_squared_error): find the class of the same name.
+            function = getattr(obj, "fn", obj)
+            cls = _camel_lookup(module, getattr(function, "__name__", ""))
+            if cls is None and inspect.isclass(obj):
+                cls = obj
+            if cls is None:
+                if not args:
+                    return obj
+                raise ValueError(
+                    f"{kind}={spec!r} resolves to a function, which takes no "
+                    f"arguments, but {kind}__ arguments {sorted(args)} were "
+                    "given. Name the class instead, e.g. 'MeanSquaredError'."
+                )
+        return _call(cls, args, kind, spec)
+    if inspect.isclass(spec):
+        return _call(spec, args, kind, spec.__name__)
+    if hasattr(spec, "get_config") and hasattr(type(spec), "from_config"):
+        config = {**spec.get_config(), **args}
+        try:
+            return type(spec).from_config(config)
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"Could not rebuild {kind} {type(spec).__name__} with arguments "
+                f"{sorted(args)}: {err}"
+            ) from None
+    if args:
+        raise ValueError(
+            f"{kind}={spec!r} cannot take the routed arguments {sorted(args)}: it "
+            "is neither a name, a class nor a Keras object with get_config."
+        )
+    return spec  # e.g. a plain loss function
+
+
+def _call(cls, args, kind, label):
+    try:
+        return cls(**args)
+    except TypeError as err:
+        raise ValueError(
+            f"The {kind} {label} rejected the routed arguments "
+            f"{ {f'{kind}__{k}': v for k, v in args.items()} }: {err}"
+        ) from None
+
+
+def _collection(spec, args, **kw):
+    """Build a list/dict of objects, or a single one, with per-item arguments."""
+    if isinstance(spec, (list, tuple)):
+        return [
+            _from_spec(item, split_item_args(args, i), **kw)
+            for i, item in enumerate(spec)
+        ]
+    if isinstance(spec, dict):
+        return {
+            key: _collection(item, split_item_args(args, key), **kw)
+            for key, item in spec.items()
+        }
+    return _from_spec(spec, args, **kw)
+
+
+def make_optimizer(spec, args: Mapping[str, Any]):
+    """A new optimizer instance from ``optimizer`` and ``optimizer__`` args."""
+    return _from_spec(
+        spec,
+        args,
+        kind="optimizer",
+        module=keras.optimizers,
+        getter=keras.optimizers.get,
+        keep_plain_strings=False,
+    )
+
+
+def make_loss(spec, args: Mapping[str, Any]):
+    """The loss (a name, function or new instance) for ``compile``.
+
+    A loss named by string or class is built with
+    ``reduction="mean_with_sample_weight"`` (unless ``loss__reduction`` says
+    otherwise): weighted batches are averaged by their total weight, so
+    sample weights act by their ratios only, and weighting a row by ``k`` is
+    the same as repeating it ``k`` times within a batch.
+    """
+    return _collection(
+        spec,
+        args,
+        kind="loss",
+        module=keras.losses,
+        getter=keras.losses.get,
+        keep_plain_strings=True,
+        defaults={"reduction": "mean_with_sample_weight"},
+    )
+
+
+def make_metrics(spec, args: Mapping[str, Any]):
+    """New metric objects (or names Keras resolves itself) for ``compile``."""
+    if spec is None:
+        return None
+    return _collection(
+        spec,
+        args,
+        kind="metrics",
+        module=keras.metrics,
+        getter=keras.metrics.get,
+        keep_plain_strings=True,
+    )
+
+
+def make_callbacks(spec, args: Mapping[str, Any]) -> list:
+    """Callback objects for ``fit``.
+
+    Classes are instantiated with the ``callbacks__`` arguments. Instances are
+    used as given, as Keras does, so a callback that records something can be
+    inspected after ``fit``.
+    """
+    if spec is None:
+        return []
+    items = spec if isinstance(spec, (list, tuple)) else [spec]
+    out = []
+    for i, item in enumerate(items):
+        item_args = split_item_args(args, i)
+        if inspect.isclass(item):
+            out.append(_call(item, item_args, "callbacks", item.__name__))
+        elif isinstance(item, keras.callbacks.Callback):
+            if item_args:
+                raise ValueError(
+                    f"callbacks[{i}] is an instance ({type(item).__name__}); "
+                    f"routed arguments {sorted(item_args)} apply only to callback "
+                    "classes. Pass the class instead."
+                )
+            out.append(item)
+        else:
+            raise TypeError(
+                f"callbacks[{i}]={item!r} is not a keras.callbacks.Callback "
+                "instance or class."
+            )
+    return out
