@@ -1,8 +1,30 @@
-"""kerasbig: Keras 3 models as first-class scikit-learn estimators."""
+"""kerasbig: Keras 3 models as first-class scikit-learn estimators.
 
-from kerasbig.classifier import KerasClassifier
-from kerasbig.regressor import KerasRegressor
+The public names are imported on first use, so that ``python -m kerasbig``
+can configure logging before TensorFlow loads.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["KerasClassifier", "KerasRegressor", "__version__"]
+_PUBLIC = {
+    "KerasClassifier": "kerasbig.classifier",
+    "KerasRegressor": "kerasbig.regressor",
+}
+
+__all__ = [*_PUBLIC, "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kerasbig' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)
