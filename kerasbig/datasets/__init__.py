@@ -1,0 +1,5 @@
+"""Readers for public benchmark data that is already on disk (nothing is downloaded)."""
+
+from kerasbig.datasets.ucr import load_ucr, read_ts
+
+__all__ = ["load_ucr", "read_ts"]

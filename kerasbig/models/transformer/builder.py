@@ -1,0 +1,198 @@
+"""A Transformer encoder for token sequences or numeric sequences (keras-hub layers)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+from keras import ops
+
+from kerasbig.models import _validation as v
+from kerasbig.models._head import dense_head
+
+
+def build_transformer(
+    input_shape: Sequence[int | None],
+    n_outputs: int,
+    *,
+    output_activation: str | None = "softmax",
+    vocabulary_size: int | None = None,
+    num_layers: int = 2,
+    num_heads: int = 4,
+    model_dim: int = 64,
+    ff_dim: int = 128,
+    dropout: float = 0.1,
+    max_length: int | None = None,
+    pooling: str = "mean",
+    dense_units: int | Sequence[int] = (),
+    dtype: Any = None,
+    name: str | None = None,
+) -> keras.Model:
+    """Build an uncompiled Transformer encoder.
+
+    Two kinds of input:
+
+    * tokens, when ``vocabulary_size`` is given: ``input_shape=(max_length,)`` of
+      integer ids, ``0`` being padding. Ids go through
+      ``keras_hub.layers.TokenAndPositionEmbedding``; the padding mask
+      (``ids != 0``) is passed to every ``TransformerEncoder`` and to the pooling,
+      so padding changes nothing.
+    * numbers, otherwise: ``input_shape=(length, channels)``; a Dense projection to
+      ``model_dim`` plus ``keras_hub.layers.PositionEmbedding``. No masking.
+
+    Then ``Dropout -> num_layers x TransformerEncoder -> pooling -> dense_units ->
+    Dense(n_outputs)``.
+
+    Parameters
+    ----------
+    input_shape : tuple
+        ``(length,)`` for tokens or ``(length, channels)`` for numbers, batch axis
+        excluded. ``length`` may be ``None`` if ``max_length`` is given.
+    n_outputs : int
+        Units of the output Dense layer.
+    output_activation : {"softmax", "sigmoid", "linear", None}, default="softmax"
+        Activation of the output layer; ``"linear"`` and ``None`` mean none. The
+        output layer always computes in float32.
+    vocabulary_size : int, optional
+        Number of token ids (ids run from 0, the padding id, to
+        ``vocabulary_size - 1``). ``None`` means numeric input.
+    num_layers : int, default=2
+        Number of encoder blocks.
+    num_heads : int, default=4
+        Attention heads per block; must divide ``model_dim``.
+    model_dim : int, default=64
+        Width of the embeddings and of every block.
+    ff_dim : int, default=128
+        Width of the feed-forward layer inside each block.
+    dropout : float, default=0.1
+        Dropout after the embedding, inside each block and after each hidden dense
+        layer.
+    max_length : int, optional
+        Longest sequence the position embedding covers; defaults to
+        ``input_shape[0]``. Required when that is ``None``.
+    pooling : {"mean", "first"}, default="mean"
+        ``"mean"`` averages over the positions that are not padding; ``"first"``
+        takes the first position (a ``[CLS]``-style token, if you put one there).
+    dense_units : int or sequence of int, default=()
+        Sizes of hidden ReLU Dense layers before the output.
+    dtype : str or keras.DTypePolicy, optional
+        Dtype policy of every layer but the output one; ``None`` uses the global
+        policy.
+    name : str, optional
+        Name of the model; defaults to ``"transformer"``.
+
+    Returns
+    -------
+    keras.Model
+        An uncompiled functional model.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Before any layer is built, when an argument is out of range or of the
+        wrong type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kerasbig.models import build_transformer
+    >>> model = build_transformer(
+    ...     (None,), 2, vocabulary_size=50, max_length=16, model_dim=16, num_heads=2
+    ... )
+    >>> ids = np.array([[5, 7, 9]])
+    >>> padded = np.array([[5, 7, 9, 0, 0, 0]])
+    >>> bool(np.allclose(model(ids), model(padded), atol=1e-5))
+    True
+    >>> build_transformer((24, 1), 1, output_activation=None).output_shape
+    (None, 1)
+    """
+    # -- validate everything before building anything ------------------------
+    n_outputs = v.check_positive_int(n_outputs, "n_outputs")
+    output_activation = v.check_output_activation(output_activation)
+    if vocabulary_size is not None:
+        vocabulary_size = v.check_positive_int(vocabulary_size, "vocabulary_size")
+        shape = v.check_input_shape(
+            input_shape, ranks=(1,), family="Transformer on token ids"
+        )
+    else:
+        shape = v.check_input_shape(
+            input_shape,
+            ranks=(2,),
+            family="Transformer on numeric input (pass vocabulary_size for tokens)",
+        )
+    num_layers = v.check_positive_int(num_layers, "num_layers")
+    num_heads = v.check_positive_int(num_heads, "num_heads")
+    model_dim = v.check_positive_int(model_dim, "model_dim")
+    if model_dim % num_heads:
+        raise ValueError(
+            f"num_heads must divide model_dim, got num_heads={num_heads} and "
+            f"model_dim={model_dim}."
+        )
+    ff_dim = v.check_positive_int(ff_dim, "ff_dim")
+    dropout = v.check_rate(dropout, "dropout")
+    if max_length is None:
+        if shape[0] is None:
+            raise ValueError(
+                f"max_length is required when the sequence length is unknown, got "
+                f"input_shape={tuple(input_shape)!r} and max_length=None."
+            )
+        max_length = shape[0]
+    max_length = v.check_positive_int(max_length, "max_length")
+    if shape[0] is not None and shape[0] > max_length:
+        raise ValueError(
+            f"max_length must be at least the sequence length input_shape[0]="
+            f"{shape[0]}, got max_length={max_length}."
+        )
+    pooling = v.check_choice(pooling, "pooling", ("mean", "first"))
+    dense_units = v.check_positive_ints(dense_units, "dense_units", allow_empty=True)
+    dtype = v.check_dtype(dtype)
+
+    # Imported here so the CNN and RNN builders work without keras-hub and its
+    # tensorflow-text dependency (e.g. on a JAX-only machine).
+    import keras_hub
+
+    # -- build ---------------------------------------------------------------
+    if vocabulary_size is not None:
+        inputs = keras.Input(shape=shape, dtype="int32")
+        # TokenAndPositionEmbedding(mask_zero=True) loses its mask in the position
+        # embedding, so the mask is computed here and passed explicitly.
+        padding_mask = ops.not_equal(inputs, 0)
+        x = keras_hub.layers.TokenAndPositionEmbedding(
+            vocabulary_size=vocabulary_size,
+            sequence_length=max_length,
+            embedding_dim=model_dim,
+            dtype=dtype,
+        )(inputs)
+    else:
+        inputs = keras.Input(shape=shape)
+        padding_mask = None
+        x = keras.layers.Dense(model_dim, dtype=dtype)(inputs)
+        positions = keras_hub.layers.PositionEmbedding(
+            sequence_length=max_length, dtype=dtype
+        )(x)
+        x = keras.layers.Add(dtype=dtype)([x, positions])
+    if dropout > 0:
+        x = keras.layers.Dropout(dropout, dtype=dtype)(x)
+
+    for _ in range(num_layers):
+        x = keras_hub.layers.TransformerEncoder(
+            intermediate_dim=ff_dim,
+            num_heads=num_heads,
+            dropout=dropout,
+            dtype=dtype,
+        )(x, padding_mask=padding_mask)
+
+    if pooling == "mean":
+        x = keras.layers.GlobalAveragePooling1D(dtype=dtype)(x, mask=padding_mask)
+    else:
+        x = x[:, 0, :]
+    outputs = dense_head(
+        x,
+        n_outputs,
+        output_activation=output_activation,
+        dense_units=dense_units,
+        dropout=dropout,
+        dtype=dtype,
+    )
+    return keras.Model(inputs, outputs, name=name or "transformer")

@@ -1,0 +1,307 @@
+import pickle
+from collections import Counter
+
+import keras
+import numpy as np
+import pytest
+
+from kerasbig.models import build_cnn
+
+TINY = {"filters": 4}  # small enough that every test builds in milliseconds
+
+
+def kinds(model):
+    """Count the layer (and op) classes in a functional model."""
+    return Counter(op.__class__.__name__ for op in model.operations)
+
+
+def layers_of(model, cls):
+    return [layer for layer in model.layers if isinstance(layer, cls)]
+
+
+@pytest.fixture
+def no_build(monkeypatch):
+    """Make any attempt to build a model fail loudly."""
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the builder started building before validating")
+
+    monkeypatch.setattr(keras, "Input", boom)
+
+
+@pytest.mark.parametrize(
+    "input_shape, conv",
+    [((16, 2), keras.layers.Conv1D), ((8, 8, 1), keras.layers.Conv2D)],
+)
+def test_output_shape_conv_kind_and_uncompiled(input_shape, conv):
+    model = build_cnn(input_shape, 3, **TINY)
+    assert isinstance(model, keras.Model)
+    assert model.input_shape == (None, *input_shape)
+    assert model.output_shape == (None, 3)
+    assert not model.compiled
+    assert len(layers_of(model, conv)) == 2
+    assert model.name == "cnn"
+    assert build_cnn(input_shape, 3, name="digits", **TINY).name == "digits"
+    x = np.random.default_rng(0).normal(size=(4, *input_shape)).astype("float32")
+    probabilities = np.asarray(model(x))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("input_shape", [(8,), (2, 3, 4, 5), ()])
+def test_wrong_rank_names_input_shape(input_shape, no_build):
+    with pytest.raises(ValueError, match=r"input_shape.*2 or 3"):
+        build_cnn(input_shape, 3)
+
+
+def test_unknown_spatial_size_needs_a_global_pooling():
+    model = build_cnn((None, 2), 3, **TINY)
+    for length in (5, 11):
+        assert model(np.zeros((1, length, 2), "float32")).shape == (1, 3)
+    assert build_cnn((None, None, 1), 2, **TINY).output_shape == (None, 2)
+    with pytest.raises(ValueError, match="flatten"):
+        build_cnn((None, 2), 3, global_pooling="flatten")
+
+
+@pytest.mark.parametrize(
+    "activation, expected",
+    [
+        ("softmax", "softmax"),
+        ("sigmoid", "sigmoid"),
+        ("linear", "linear"),
+        (None, "linear"),
+    ],
+)
+def test_output_activation(activation, expected):
+    model = build_cnn((8, 2), 2, output_activation=activation, **TINY)
+    head = model.get_layer("head")
+    assert head.activation.__name__ == expected
+    assert head.dtype_policy.name == "float32"
+
+
+@pytest.mark.parametrize("n_blocks", [1, 3])
+def test_n_blocks_and_per_block_filters(n_blocks):
+    filters = tuple(range(2, 2 + n_blocks))
+    model = build_cnn((16, 1), 2, n_blocks=n_blocks, filters=filters)
+    convs = layers_of(model, keras.layers.Conv1D)
+    assert [c.filters for c in convs] == list(filters)
+    model = build_cnn((16, 1), 2, n_blocks=n_blocks, filters=5)
+    assert [c.filters for c in layers_of(model, keras.layers.Conv1D)] == [5] * n_blocks
+
+
+def test_kernel_size():
+    model = build_cnn((8, 8, 1), 2, kernel_size=5, **TINY)
+    assert {c.kernel_size for c in layers_of(model, keras.layers.Conv2D)} == {(5, 5)}
+    model = build_cnn((8, 8, 1), 2, kernel_size=(1, 3), **TINY)
+    assert {c.kernel_size for c in layers_of(model, keras.layers.Conv2D)} == {(1, 3)}
+
+
+@pytest.mark.parametrize(
+    "pooling, cls",
+    [("max", "MaxPooling2D"), ("avg", "AveragePooling2D"), (None, None)],
+)
+def test_pooling_between_blocks(pooling, cls):
+    model = build_cnn((8, 8, 1), 2, n_blocks=3, filters=4, pooling=pooling)
+    counts = kinds(model)
+    pools = counts["MaxPooling2D"] + counts["AveragePooling2D"]
+    assert pools == (0 if cls is None else 2)
+    if cls:
+        assert counts[cls] == 2
+    assert model.layers[-2].output.shape[1:] == (4,)
+
+
+def test_pooling_is_skipped_when_the_map_is_too_small():
+    # 8x8 digits with 5 blocks: 8 -> 4 -> 2 -> 1, then no more pooling.
+    model = build_cnn((8, 8, 1), 10, n_blocks=5, filters=4)
+    assert kinds(model)["MaxPooling2D"] == 3
+    assert model.output_shape == (None, 10)
+    # Only the axis that can shrink is pooled.
+    model = build_cnn((1, 9, 1), 2, n_blocks=3, filters=4)
+    pools = layers_of(model, keras.layers.MaxPooling2D)
+    assert [p.pool_size for p in pools] == [(1, 2), (1, 2)]
+    assert model(np.zeros((2, 1, 9, 1), "float32")).shape == (2, 2)
+    model = build_cnn((1, 2), 2, n_blocks=3, filters=4)
+    assert kinds(model)["MaxPooling1D"] == 0
+
+
+def test_batch_norm():
+    with_bn = build_cnn((8, 8, 1), 2, **TINY)
+    without = build_cnn((8, 8, 1), 2, batch_norm=False, **TINY)
+    assert kinds(with_bn)["BatchNormalization"] == 2
+    assert kinds(without)["BatchNormalization"] == 0
+    assert not any(c.use_bias for c in layers_of(with_bn, keras.layers.Conv2D))
+    assert all(c.use_bias for c in layers_of(without, keras.layers.Conv2D))
+
+
+def test_dropout():
+    assert kinds(build_cnn((8, 8, 1), 2, **TINY))["Dropout"] == 0
+    model = build_cnn((8, 8, 1), 2, dropout=0.25, dense_units=(8,), **TINY)
+    rates = [d.rate for d in layers_of(model, keras.layers.Dropout)]
+    # after block 1, after global pooling, after the hidden dense layer
+    assert rates == [0.25, 0.25, 0.25]
+
+
+def test_residual_blocks_add_shortcuts():
+    plain = build_cnn((8, 8, 1), 2, filters=(4, 4))
+    residual = build_cnn((8, 8, 1), 2, filters=(4, 4), residual=True)
+    assert kinds(plain)["Add"] == 0
+    assert kinds(residual)["Add"] == 2
+    # 1 input channel -> 4 filters needs a 1x1 projection; 4 -> 4 does not.
+    convs = layers_of(residual, keras.layers.Conv2D)
+    assert [c.kernel_size for c in convs].count((1, 1)) == 1
+    assert len(convs) == 2 * 2 + 1
+
+
+@pytest.mark.parametrize(
+    "global_pooling, cls",
+    [
+        ("avg", "GlobalAveragePooling1D"),
+        ("max", "GlobalMaxPooling1D"),
+        ("flatten", "Flatten"),
+    ],
+)
+def test_global_pooling(global_pooling, cls):
+    model = build_cnn((8, 3), 2, global_pooling=global_pooling, **TINY)
+    assert kinds(model)[cls] == 1
+    assert model.output_shape == (None, 2)
+
+
+def test_dense_units():
+    model = build_cnn((8, 3), 2, dense_units=(16, 8), **TINY)
+    assert [d.units for d in layers_of(model, keras.layers.Dense)] == [16, 8, 2]
+    model = build_cnn((8, 3), 2, dense_units=7, **TINY)
+    assert [d.units for d in layers_of(model, keras.layers.Dense)] == [7, 2]
+
+
+def test_augmentation_is_active_in_training_only():
+    keras.utils.set_random_seed(0)
+    flip = keras.layers.RandomFlip("horizontal", seed=1)
+    model = build_cnn((8, 8, 1), 2, batch_norm=False, augmentation=[flip], **TINY)
+    flips = layers_of(model, keras.layers.RandomFlip)
+    assert len(flips) == 1 and flips[0] is not flip  # a copy: the list is reusable
+    x = np.random.default_rng(0).normal(size=(16, 8, 8, 1)).astype("float32")
+    y = np.arange(16) % 2
+    inference = np.asarray(model(x, training=False))
+    # predict (and evaluate) run in inference mode: no augmentation.
+    np.testing.assert_allclose(model.predict(x, verbose=0), inference, rtol=1e-5)
+    # Training mode flips some rows: the network sees either x or its mirror.
+    trained = np.asarray(model(x, training=True))
+    assert not np.allclose(trained, inference)
+    flipped = np.asarray(model(x[:, :, ::-1], training=False))
+    for row in range(len(x)):
+        assert np.allclose(trained[row], inference[row], atol=1e-5) or np.allclose(
+            trained[row], flipped[row], atol=1e-5
+        )
+    # Keras' own semantics: a bare model(x) uses the layer's default, and the
+    # augmentation layers default to training=True. Callers wanting inference
+    # must pass training=False (or use predict).
+    assert not np.allclose(np.asarray(model(x)), inference)
+    # fit trains on augmented data: with a zero learning rate the weights stay
+    # put, so the training loss differs from the inference loss only because of
+    # the flips.
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.0),
+        loss="sparse_categorical_crossentropy",
+    )
+    fit_loss = model.fit(x, y, batch_size=16, epochs=1, verbose=0).history["loss"][0]
+    eval_loss = model.evaluate(x, y, batch_size=16, verbose=0)
+    assert not np.isclose(fit_loss, eval_loss, rtol=1e-6)
+    plain = build_cnn((8, 8, 1), 2, batch_norm=False, **TINY)
+    plain.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.0),
+        loss="sparse_categorical_crossentropy",
+    )
+    fit_loss = plain.fit(x, y, batch_size=16, epochs=1, verbose=0).history["loss"][0]
+    assert np.isclose(
+        fit_loss, plain.evaluate(x, y, batch_size=16, verbose=0), rtol=1e-5
+    )
+
+
+def test_dtype_policies():
+    x = np.zeros((2, 8, 8, 1))
+    model = build_cnn((8, 8, 1), 2, dtype="float64", **TINY)
+    assert layers_of(model, keras.layers.Conv2D)[0].compute_dtype == "float64"
+    assert keras.backend.standardize_dtype(model(x).dtype) == "float32"
+    model = build_cnn((8, 8, 1), 2, dtype="mixed_bfloat16", **TINY)
+    assert layers_of(model, keras.layers.Conv2D)[0].compute_dtype == "bfloat16"
+    assert keras.backend.standardize_dtype(model(x).dtype) == "float32"
+    assert model.predict(x, verbose=0).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n_outputs": 0}, ValueError, r"n_outputs must be a positive integer, got 0"),
+        ({"n_outputs": 2.5}, TypeError, r"n_outputs .* got 2\.5"),
+        ({"n_blocks": 0}, ValueError, r"n_blocks must be a positive integer, got 0"),
+        ({"filters": 0}, ValueError, r"filters must be a positive integer, got 0"),
+        ({"filters": (8, -1)}, ValueError, r"filters .*\(8, -1\).*entry 1 is -1"),
+        (
+            {"filters": (8, 8, 8)},
+            ValueError,
+            r"filters .*2 positive integers.*3 entries",
+        ),
+        ({"n_blocks": 3}, ValueError, r"filters .*3 positive integers.*2 entries"),
+        ({"filters": "8"}, TypeError, r"filters .*'8'"),
+        ({"kernel_size": 0}, ValueError, r"kernel_size .* got 0"),
+        ({"kernel_size": (3, 3, 3)}, ValueError, r"kernel_size .*2 positive"),
+        (
+            {"pooling": "min"},
+            ValueError,
+            r"pooling must be one of 'max', 'avg', None; got 'min'",
+        ),
+        ({"global_pooling": "sum"}, ValueError, r"global_pooling .*'sum'"),
+        (
+            {"dropout": 1.0},
+            ValueError,
+            r"dropout must be a float in \[0, 1\), got 1\.0",
+        ),
+        ({"dropout": -0.1}, ValueError, r"dropout .* got -0\.1"),
+        ({"dense_units": (16, 0)}, ValueError, r"dense_units .*entry 1 is 0"),
+        ({"output_activation": "relu"}, ValueError, r"output_activation .*'relu'"),
+        ({"residual": "yes"}, TypeError, r"residual must be True or False, got 'yes'"),
+        ({"batch_norm": None}, TypeError, r"batch_norm .* got None"),
+        ({"augmentation": ["flip"]}, TypeError, r"augmentation .*entry 0 is 'flip'"),
+        ({"dtype": "float13"}, ValueError, r"dtype .*'float13'"),
+        ({"input_shape": (8, 0, 1)}, ValueError, r"input_shape\[1\] .* got 0"),
+        (
+            {"input_shape": (8, 8, None)},
+            ValueError,
+            r"input_shape\[2\] must be a positive integer, got None",
+        ),
+        ({"input_shape": "8x8"}, TypeError, r"input_shape .*'8x8'"),
+    ],
+)
+def test_bad_arguments_fail_before_building(kwargs, error, match, no_build):
+    args = {"input_shape": (8, 8, 1), "n_outputs": 2} | kwargs
+    with pytest.raises(error, match=match):
+        build_cnn(args.pop("input_shape"), args.pop("n_outputs"), **args)
+
+
+def test_pickle_round_trip_gives_identical_predictions():
+    model = build_cnn(
+        (8, 8, 1),
+        3,
+        filters=(4, 6),
+        residual=True,
+        dropout=0.1,
+        dense_units=(5,),
+        augmentation=[keras.layers.RandomFlip("horizontal")],
+    )
+    x = np.random.default_rng(0).normal(size=(4, 8, 8, 1)).astype("float32")
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(
+        restored.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+
+
+@pytest.mark.parametrize("input_shape", [(12, 2), (8, 8, 1)])
+def test_two_epoch_fit_runs(input_shape):
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, *input_shape)).astype("float32")
+    y = rng.integers(0, 3, size=16)
+    model = build_cnn(input_shape, 3, filters=4, dropout=0.1)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert np.all(np.isfinite(history.history["loss"]))

@@ -1,0 +1,315 @@
+import pickle
+import subprocess
+import sys
+from collections import Counter
+
+import keras
+import keras_hub
+import numpy as np
+import pytest
+
+from kerasbig.models import build_transformer
+
+TINY = {"model_dim": 8, "num_heads": 2, "ff_dim": 16, "num_layers": 1}
+TOKENS = {"vocabulary_size": 30, **TINY}
+
+
+def kinds(model):
+    """Count the layer (and op) classes in a functional model."""
+    return Counter(op.__class__.__name__ for op in model.operations)
+
+
+def encoders(model):
+    return [
+        x for x in model.layers if isinstance(x, keras_hub.layers.TransformerEncoder)
+    ]
+
+
+@pytest.fixture
+def no_build(monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("the builder started building before validating")
+
+    monkeypatch.setattr(keras, "Input", boom)
+
+
+def test_token_input():
+    model = build_transformer((10,), 3, **TOKENS)
+    assert isinstance(model, keras.Model)
+    assert not model.compiled
+    assert model.name == "transformer"
+    assert model.input_shape == (None, 10)
+    assert model.output_shape == (None, 3)
+    assert keras.backend.standardize_dtype(model.input.dtype) == "int32"
+    assert kinds(model)["TokenAndPositionEmbedding"] == 1
+    assert kinds(model)["NotEqual"] == 1  # the padding mask, ids != 0
+    ids = np.array([[1, 2, 3, 0, 0, 0, 0, 0, 0, 0], [4, 5, 6, 7, 8, 9, 1, 2, 3, 4]])
+    np.testing.assert_allclose(np.asarray(model(ids)).sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_numeric_input():
+    model = build_transformer((12, 2), 1, output_activation="linear", **TINY)
+    assert model.input_shape == (None, 12, 2)
+    assert model.output_shape == (None, 1)
+    counts = kinds(model)
+    assert counts["PositionEmbedding"] == 1 and counts["TokenAndPositionEmbedding"] == 0
+    assert model.layers[1].units == 8  # the Dense projection to model_dim
+    assert model.get_layer("head").activation.__name__ == "linear"
+
+
+@pytest.mark.parametrize("pooling", ["mean", "first"])
+def test_padding_changes_nothing_for_token_input(pooling):
+    keras.utils.set_random_seed(0)
+    model = build_transformer(
+        (None,), 2, max_length=12, pooling=pooling, dropout=0.0, **TOKENS
+    )
+    ids = np.array([[5, 7, 9, 11], [3, 4, 0, 0]])
+    padded = np.concatenate([ids, np.zeros((2, 5), ids.dtype)], axis=1)
+    np.testing.assert_allclose(
+        np.asarray(model(ids)), np.asarray(model(padded)), atol=1e-5
+    )
+    np.testing.assert_allclose(
+        np.asarray(model(ids[1:, :2]))[0], np.asarray(model(ids))[1], atol=1e-5
+    )
+
+
+def test_mean_pooling_ignores_padding_positions():
+    keras.utils.set_random_seed(0)
+    model = build_transformer((6,), 2, dropout=0.0, **TOKENS)
+    features = keras.Model(model.input, model.get_layer("head").input)
+    sequence = keras.Model(model.input, encoders(model)[-1].output)
+    ids = np.array([[5, 7, 9, 0, 0, 0]])
+    np.testing.assert_allclose(
+        np.asarray(features(ids)),
+        np.asarray(sequence(ids))[:, :3].mean(axis=1),
+        atol=1e-6,
+    )
+
+
+def test_first_pooling_takes_position_zero():
+    keras.utils.set_random_seed(0)
+    model = build_transformer((6, 2), 2, pooling="first", dropout=0.0, **TINY)
+    assert kinds(model)["GetItem"] == 1 and kinds(model)["GlobalAveragePooling1D"] == 0
+    features = keras.Model(model.input, model.get_layer("head").input)
+    sequence = keras.Model(model.input, encoders(model)[-1].output)
+    x = np.random.default_rng(0).normal(size=(2, 6, 2)).astype("float32")
+    np.testing.assert_allclose(
+        np.asarray(features(x)), np.asarray(sequence(x))[:, 0], atol=1e-6
+    )
+
+
+def test_architecture_parameters_reach_the_layers():
+    model = build_transformer(
+        (10,),
+        2,
+        vocabulary_size=30,
+        num_layers=3,
+        num_heads=4,
+        model_dim=16,
+        ff_dim=24,
+        dropout=0.2,
+        max_length=20,
+    )
+    blocks = encoders(model)
+    assert len(blocks) == 3
+    assert {b.num_heads for b in blocks} == {4}
+    assert {b.intermediate_dim for b in blocks} == {24}
+    assert {b.dropout for b in blocks} == {0.2}
+    assert blocks[0].output.shape[-1] == 16
+    embedding = model.get_layer(index=1)
+    assert isinstance(embedding, keras_hub.layers.TokenAndPositionEmbedding)
+    assert embedding.token_embedding.input_dim == 30
+    assert embedding.position_embedding.sequence_length == 20
+    default = build_transformer((10,), 2, **TOKENS).layers[1]
+    assert default.position_embedding.sequence_length == 10  # max_length default
+    dropouts = [d.rate for d in model.layers if isinstance(d, keras.layers.Dropout)]
+    assert dropouts == [0.2]
+    assert kinds(build_transformer((10,), 2, dropout=0.0, **TOKENS))["Dropout"] == 0
+
+
+def test_dense_units():
+    model = build_transformer((6, 2), 2, dense_units=(8, 4), dropout=0.1, **TINY)
+    dense = [x for x in model.layers if isinstance(x, keras.layers.Dense)]
+    assert [d.units for d in dense] == [8, 8, 4, 2]  # projection, hidden, hidden, head
+    # embedding dropout and one after each hidden dense layer
+    assert kinds(model)["Dropout"] == 3
+
+
+def test_variable_numeric_length_needs_max_length():
+    model = build_transformer((None, 2), 2, max_length=8, **TINY)
+    for length in (3, 8):
+        assert model(np.zeros((1, length, 2), "float32")).shape == (1, 2)
+    with pytest.raises(ValueError, match=r"max_length is required"):
+        build_transformer((None, 2), 2)
+
+
+def test_mixed_precision_outputs_float32():
+    model = build_transformer((6,), 2, dtype="mixed_bfloat16", **TOKENS)
+    assert encoders(model)[0].compute_dtype == "bfloat16"
+    out = model(np.array([[1, 2, 3, 0, 0, 0]]))
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
+
+
+@pytest.mark.parametrize(
+    "input_shape, kwargs, error, match",
+    [
+        (
+            (10,),
+            {},
+            ValueError,
+            r"input_shape must have 2 dimensions .*vocabulary_size",
+        ),
+        (
+            (10, 2),
+            {"vocabulary_size": 30},
+            ValueError,
+            r"input_shape must have 1 dimensions",
+        ),
+        (
+            (10,),
+            {"vocabulary_size": 0},
+            ValueError,
+            r"vocabulary_size must be a positive integer, got 0",
+        ),
+        (
+            (10, 2),
+            {"num_heads": 3, "model_dim": 8},
+            ValueError,
+            r"num_heads must divide model_dim, got num_heads=3 and model_dim=8",
+        ),
+        (
+            (10, 2),
+            {"num_layers": 0},
+            ValueError,
+            r"num_layers must be a positive integer, got 0",
+        ),
+        (
+            (10, 2),
+            {"num_heads": 0},
+            ValueError,
+            r"num_heads must be a positive integer, got 0",
+        ),
+        (
+            (10, 2),
+            {"model_dim": -8},
+            ValueError,
+            r"model_dim must be a positive integer, got -8",
+        ),
+        (
+            (10, 2),
+            {"ff_dim": 0},
+            ValueError,
+            r"ff_dim must be a positive integer, got 0",
+        ),
+        (
+            (10, 2),
+            {"dropout": 1},
+            ValueError,
+            r"dropout must be a float in \[0, 1\), got 1",
+        ),
+        (
+            (10, 2),
+            {"max_length": 5},
+            ValueError,
+            r"max_length must be at least .*10, got max_length=5",
+        ),
+        (
+            (None,),
+            {"vocabulary_size": 30},
+            ValueError,
+            r"max_length is required .*input_shape=\(None,\)",
+        ),
+        (
+            (10, 2),
+            {"pooling": "max"},
+            ValueError,
+            r"pooling must be one of 'mean', 'first'; got 'max'",
+        ),
+        (
+            (10, 2),
+            {"dense_units": (4, -2)},
+            ValueError,
+            r"dense_units .*entry 1 is -2",
+        ),
+        (
+            (10, 2),
+            {"output_activation": "softplus"},
+            ValueError,
+            r"output_activation .*'softplus'",
+        ),
+        ((10, 2), {"dtype": "int8x"}, ValueError, r"dtype .*'int8x'"),
+    ],
+)
+def test_bad_arguments_fail_before_building(
+    input_shape, kwargs, error, match, no_build
+):
+    args = TINY | kwargs
+    with pytest.raises(error, match=match):
+        build_transformer(input_shape, 2, **args)
+
+
+def test_zero_outputs_rejected(no_build):
+    with pytest.raises(
+        ValueError, match=r"n_outputs must be a positive integer, got 0"
+    ):
+        build_transformer((10,), 0, vocabulary_size=30)
+
+
+@pytest.mark.parametrize(
+    "input_shape, kwargs, x",
+    [
+        ((None,), dict(max_length=8, **TOKENS), np.array([[3, 4, 5, 0], [1, 2, 0, 0]])),
+        (
+            (6, 2),
+            dict(pooling="first", dense_units=(4,), **TINY),
+            np.ones((2, 6, 2), "float32"),
+        ),
+    ],
+)
+def test_pickle_round_trip_gives_identical_predictions(input_shape, kwargs, x):
+    model = build_transformer(input_shape, 3, **kwargs)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(
+        restored.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+
+
+def test_unpickles_in_a_fresh_process_without_kerasbig(tmp_path):
+    # Only built-in Keras / keras-hub layers and ops: nothing to register first.
+    model = build_transformer((None,), 2, max_length=8, **TOKENS)
+    ids = np.array([[3, 4, 5, 0]])
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps(model))
+    np.save(tmp_path / "expected.npy", model.predict(ids, verbose=0))
+    code = (
+        "import pickle, sys, numpy as np\n"
+        f"model = pickle.loads(open({str(tmp_path / 'model.pkl')!r}, 'rb').read())\n"
+        "assert 'kerasbig' not in sys.modules\n"
+        f"expected = np.load({str(tmp_path / 'expected.npy')!r})\n"
+        "np.testing.assert_array_equal(model.predict(np.array([[3, 4, 5, 0]]), verbose=0), expected)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("tokens", [True, False])
+def test_two_epoch_fit_runs(tokens):
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    if tokens:
+        x = rng.integers(1, 30, size=(16, 8))
+        x[::2, 5:] = 0  # some padded rows
+        model = build_transformer((8,), 2, **TOKENS)
+    else:
+        x = rng.normal(size=(16, 8, 2)).astype("float32")
+        model = build_transformer((8, 2), 2, **TINY)
+    y = rng.integers(0, 2, size=16)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert np.all(np.isfinite(history.history["loss"]))
