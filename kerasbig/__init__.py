@@ -15,7 +15,7 @@ _PUBLIC = {
     "KerasRegressor": "kerasbig.regressor",
 }
 
-__all__ = [*_PUBLIC, "__version__"]
+__all__ = ["KerasClassifier", "KerasRegressor", "__version__"]
 
 
 def __getattr__(name: str):

@@ -16,10 +16,10 @@ def main(argv=None) -> int:
     demo.add_argument("--epochs", type=int, default=30)
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
-    import logging  # noqa: PLC0415
+    import logging
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    from kerasbig.demo import run_demo  # noqa: PLC0415 - after the log setting
+    from kerasbig.demo import run_demo
 
     run_demo(n_splits=args.folds, epochs=args.epochs)
     return 0

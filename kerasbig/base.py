@@ -17,7 +17,8 @@ import copy
 import inspect
 import numbers
 import warnings
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import keras
 import numpy as np
@@ -27,25 +28,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from kerasbig.compiling import make_callbacks, make_loss, make_metrics, make_optimizer
 from kerasbig.routing import DESTINATIONS, check_routed_names, destination_of, route
 from kerasbig.seeding import seed_from_random_state, seeded
-
-# The constructor parameters every estimator shares, in scikeras's order.
-_TRAINING_DEFAULTS: dict[str, Any] = dict(
-    model=None,
-    build_fn=None,
-    warm_start=False,
-    random_state=None,
-    optimizer="rmsprop",
-    loss=None,
-    metrics=None,
-    batch_size=None,
-    validation_batch_size=None,
-    verbose=0,
-    callbacks=None,
-    validation_split=0.0,
-    shuffle=True,
-    run_eagerly=False,
-    epochs=1,
-)
 
 
 @contextlib.contextmanager
@@ -173,9 +155,6 @@ class BaseKerasEstimator(BaseEstimator):
 
     Not meant to be used directly; see the subclasses for the parameters.
     """
-
-    # Parameters that configure the wrapper itself (not routed anywhere).
-    _NOT_HYPERPARAMETERS = frozenset(_TRAINING_DEFAULTS) | {"class_weight"}
 
     def __init__(
         self,
@@ -343,16 +322,6 @@ class BaseKerasEstimator(BaseEstimator):
     def _check_params(self) -> None:
         """Check the training parameters' values (raised before any work)."""
         check_routed_names(self._kwargs)
-        if self.model is not None and self.build_fn is not None:
-            raise ValueError(
-                "Both model and build_fn are set; pass only model= (build_fn is "
-                "its deprecated alias)."
-            )
-        if self.model is None and self.build_fn is None:
-            raise ValueError(
-                f"{type(self).__name__}(model=None): pass a keras.Model or a "
-                "function that builds one, e.g. model=build_fn."
-            )
         self._check_int("epochs", self.epochs, minimum=1)
         for name in ("batch_size", "validation_batch_size"):
             if getattr(self, name) is not None:
@@ -417,7 +386,20 @@ class BaseKerasEstimator(BaseEstimator):
         }
 
     def _model_builder(self):
-        """The model parameter: a keras.Model or a callable that builds one."""
+        """The model parameter: a keras.Model or a callable that builds one.
+
+        Model families override this with their own builder.
+        """
+        if self.model is not None and self.build_fn is not None:
+            raise ValueError(
+                "Both model and build_fn are set; pass only model= (build_fn is "
+                "its deprecated alias)."
+            )
+        if self.model is None and self.build_fn is None:
+            raise ValueError(
+                f"{type(self).__name__}(model=None): pass a keras.Model or a "
+                "function that builds one, e.g. model=build_fn."
+            )
         if self.build_fn is not None:
             warnings.warn(
                 "build_fn is deprecated; pass the same callable as model=.",

@@ -220,7 +220,11 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
                     f"{self.n_classes_} indicator columns."
                 )
             indicators = np.asarray(y, dtype=np.float32)
-            return indicators.argmax(axis=1) if self.target_type_ == _ONEHOT else indicators
+            return (
+                indicators.argmax(axis=1)
+                if self.target_type_ == _ONEHOT
+                else indicators
+            )
         if y.ndim != 1:
             raise ValueError(f"y has shape {y.shape}; expected a 1-D array of labels.")
         index = np.searchsorted(self.classes_, y)
@@ -296,9 +300,9 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
         )
 
     def _check_output_units(self, units: int, model) -> None:
-        expected = {1, self.n_classes_} if self.target_type_ == "binary" else {
-            self.n_classes_
-        }
+        expected = (
+            {1, self.n_classes_} if self.target_type_ == "binary" else {self.n_classes_}
+        )
         if units not in expected:
             raise ValueError(
                 f"The model has {units} output unit(s); y is {self.target_type_} "
@@ -348,4 +352,3 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
         if self.target_type_ == _ONEHOT:
             return np.eye(self.n_classes_, dtype=int)[index]
         return self.classes_[index]
-

@@ -10,7 +10,8 @@ and an optimizer's state never leaks from one model to the next.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import keras
 

@@ -27,7 +27,8 @@ like ``model__`` ones.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 DESTINATIONS = (
     "model",
@@ -77,9 +78,7 @@ def route(params: Mapping[str, Any], destination: str) -> dict[str, Any]:
     return {k[len(head) :]: v for k, v in params.items() if k.startswith(head)}
 
 
-def split_item_args(
-    args: Mapping[str, Any], key: Any
-) -> dict[str, Any]:
+def split_item_args(args: Mapping[str, Any], key: Any) -> dict[str, Any]:
     """Arguments for one item of a list/dict destination.
 
     ``args`` are the routed arguments of the destination (prefix removed).

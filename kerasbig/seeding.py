@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from typing import Iterator
+from collections.abc import Iterator
 
 import keras
 import numpy as np
@@ -62,9 +62,7 @@ def seeded(seed: int | None) -> Iterator[None]:
         return
     py_state = random.getstate()
     np_state = np.random.get_state()
-    keras_attrs = {
-        name: get_keras_global(name) for name in _KERAS_SEED_ATTRS
-    }
+    keras_attrs = {name: get_keras_global(name) for name in _KERAS_SEED_ATTRS}
     tf = _tf()
     tf_seed = tf.compat.v1.random.get_seed(None)[0] if tf is not None else None
     keras.utils.set_random_seed(seed)

@@ -162,7 +162,9 @@ def test_partial_fit_trains_one_epoch_per_call_with_declared_classes(multiclass)
     weights = clf.model_.get_weights()
     clf.partial_fit(X, y)
     assert len(clf.history_["loss"]) == 2
-    assert any(not np.array_equal(a, b) for a, b in zip(weights, clf.model_.get_weights()))
+    assert any(
+        not np.array_equal(a, b) for a, b in zip(weights, clf.model_.get_weights())
+    )
 
 
 def test_partial_fit_rejects_labels_not_declared(multiclass):
@@ -220,8 +222,11 @@ def test_build_fn_is_accepted_with_a_deprecation_warning(binary):
 def test_model_instance_is_copied_not_mutated(binary):
     X, y = binary
     user_model = keras.Sequential(
-        [keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
-         keras.layers.Dense(1, activation="sigmoid")]
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
     )
     before = [w.copy() for w in user_model.get_weights()]
     clf = KerasClassifier(user_model, **FAST).fit(X, y)

@@ -34,7 +34,9 @@ ESTIMATORS = [KerasClassifier(**COMMON), KerasRegressor(**COMMON)]
 
 def _check_id(estimator, check) -> str:
     """Stable test ids (the default ones hold a function's address)."""
-    name = check.func.__name__ if isinstance(check, functools.partial) else check.__name__
+    name = (
+        check.func.__name__ if isinstance(check, functools.partial) else check.__name__
+    )
     if isinstance(check, functools.partial) and check.keywords:
         name += "(" + ",".join(f"{k}={v}" for k, v in check.keywords.items()) + ")"
     return f"{type(estimator).__name__}-{name}"

@@ -285,7 +285,8 @@ def test_unpickles_in_a_fresh_process_without_kerasbig(tmp_path):
         f"model = pickle.loads(open({str(tmp_path / 'model.pkl')!r}, 'rb').read())\n"
         "assert 'kerasbig' not in sys.modules\n"
         f"expected = np.load({str(tmp_path / 'expected.npy')!r})\n"
-        "np.testing.assert_array_equal(model.predict(np.array([[3, 4, 5, 0]]), verbose=0), expected)\n"
+        "got = model.predict(np.array([[3, 4, 5, 0]]), verbose=0)\n"
+        "np.testing.assert_array_equal(got, expected)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
