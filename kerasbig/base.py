@@ -454,6 +454,13 @@ class BaseKerasEstimator(BaseEstimator):
                     self._default_loss(units), route(self._kwargs, "loss")
                 )
             model.compile(**compile_kwargs)
+        elif getattr(model, "loss", None) is None:
+            raise ValueError(
+                "The model was compiled without a loss. Compile it with one, or "
+                "return it uncompiled so the estimator compiles it (compile_kwargs"
+                "['loss'] is None while loss='auto': the loss is chosen once the "
+                "model's output is known)."
+            )
         self._check_output_units(units, model)
         return model, units
 

@@ -72,6 +72,8 @@ def _from_spec(
         return _call(cls, args, kind, spec)
     if inspect.isclass(spec):
         return _call(spec, args, kind, spec.__name__)
+    if kind == "loss" and not args:
+        return spec  # losses hold no state; some drop arguments in get_config
     if hasattr(spec, "get_config") and hasattr(type(spec), "from_config"):
         config = {**spec.get_config(), **args}
         try:
@@ -92,7 +94,7 @@ def _from_spec(
 def _call(cls, args, kind, label):
     try:
         return cls(**args)
-    except TypeError as err:
+    except (TypeError, ValueError) as err:
         raise ValueError(
             f"The {kind} {label} rejected the routed arguments "
             f"{ {f'{kind}__{k}': v for k, v in args.items()} }: {err}"
