@@ -25,6 +25,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from kerasbig import distribute, precision
 from kerasbig.compiling import make_callbacks, make_loss, make_metrics, make_optimizer
 from kerasbig.routing import DESTINATIONS, check_routed_names, destination_of, route
 from kerasbig.seeding import seed_from_random_state, seeded
@@ -174,6 +175,8 @@ class BaseKerasEstimator(BaseEstimator):
         shuffle: bool = True,
         run_eagerly: bool = False,
         epochs: int = 1,
+        distribution=None,
+        precision: str | None = None,
         **kwargs,
     ):
         self.model = model
@@ -191,6 +194,8 @@ class BaseKerasEstimator(BaseEstimator):
         self.shuffle = shuffle
         self.run_eagerly = run_eagerly
         self.epochs = epochs
+        self.distribution = distribution
+        self.precision = precision
         self._kwargs = dict(kwargs)
 
     # ------------------------------------------------------------------
@@ -218,6 +223,32 @@ class BaseKerasEstimator(BaseEstimator):
                 )
         super().set_params(**plain)
         return self
+
+    def __sklearn_clone__(self):
+        """Clone as scikit-learn does, sharing a live strategy object.
+
+        A ``tf.distribute.Strategy`` or ``keras.distribution.Distribution``
+        cannot be deep-copied; like ``n_jobs``, it names resources, so the
+        clone uses the same object.
+        """
+        live = self.distribution
+        if not distribute.is_live(live):
+            return super().__sklearn_clone__()
+        self.distribution = None
+        try:
+            twin = super().__sklearn_clone__()
+        finally:
+            self.distribution = live
+        twin.distribution = live
+        return twin
+
+    def __getstate__(self):
+        """Pickle a live strategy as its spec, and drop the resolved placement."""
+        state = dict(super().__getstate__())
+        state.pop("_placement", None)
+        if "distribution" in state:
+            state["distribution"] = distribute.portable(state["distribution"])
+        return state
 
     def _hyperparameters(self) -> dict[str, Any]:
         """Arguments for the model-building function: free and ``model__`` ones."""
@@ -299,19 +330,29 @@ class BaseKerasEstimator(BaseEstimator):
             with seeded(seed):
                 if warm:
                     model, units = self.model_, self._model_units
+                    placement = self.__dict__.get("_placement")
                 else:
-                    model, units = self._build_and_compile(X)
+                    placement = distribute.resolve(self.distribution)
+                    with (
+                        distribute.placed(placement),
+                        precision.policy(precision.resolve(self.precision)),
+                    ):
+                        model, units = self._build(X)
+                        self._compile(model, units, placement)
                 if train:
-                    history = self._train(
-                        model,
-                        X,
-                        self._targets_for_model(y_index, model, units),
-                        sample_weight,
-                        epochs,
-                        fit_kwargs or {},
-                    )
+                    with distribute.placed(placement):
+                        history = self._train(
+                            model,
+                            X,
+                            self._targets_for_model(y_index, model, units),
+                            sample_weight,
+                            epochs,
+                            fit_kwargs or {},
+                            placement,
+                        )
             self.model_ = model
             self._model_units = units
+            self._placement = placement
             if not warm:
                 self.history_ = {}
             if train:
@@ -322,6 +363,8 @@ class BaseKerasEstimator(BaseEstimator):
     def _check_params(self) -> None:
         """Check the training parameters' values (raised before any work)."""
         check_routed_names(self._kwargs)
+        distribute.check(self.distribution)
+        precision.check(self.precision)
         self._check_int("epochs", self.epochs, minimum=1)
         for name in ("batch_size", "validation_batch_size"):
             if getattr(self, name) is not None:
@@ -421,11 +464,17 @@ class BaseKerasEstimator(BaseEstimator):
             **route(params, "compile"),
         }
 
-    def _build_and_compile(self, X: np.ndarray) -> tuple[keras.Model, int]:
-        """The model, compiled, and the number of units of its output."""
+    def _build(self, X: np.ndarray) -> tuple[keras.Model, int]:
+        """The model and the number of units of its output."""
         spec = self._model_builder()
-        compile_kwargs = self._compile_kwargs()
         if isinstance(spec, keras.Model):
+            if self.precision is not None:
+                raise ValueError(
+                    f"precision={self.precision!r} applies to models the estimator "
+                    "builds; model is a keras.Model instance, already built. Pass a "
+                    "model-building function, or build the model under "
+                    "keras.config.set_dtype_policy yourself."
+                )
             if self._hyperparameters():
                 raise ValueError(
                     "model is a keras.Model instance, so the hyperparameters "
@@ -435,7 +484,7 @@ class BaseKerasEstimator(BaseEstimator):
             model = _copy_model(spec)
         elif callable(spec):
             meta = self._meta()
-            context = {**meta, "meta": meta, "compile_kwargs": compile_kwargs}
+            context = {**meta, "meta": meta, "compile_kwargs": self._compile_kwargs()}
             model = call_builder(spec, self._hyperparameters(), context)
         else:
             raise TypeError(
@@ -447,8 +496,14 @@ class BaseKerasEstimator(BaseEstimator):
                 f"The model-building function returned {type(model).__name__}; "
                 "expected a keras.Model."
             )
-        units = _output_units(model, X[:1])
+        return model, _output_units(model, X[:1])
+
+    def _compile(self, model: keras.Model, units: int, placement) -> None:
+        """Compile with the estimator's settings, unless the builder did."""
         if not getattr(model, "compiled", False):
+            compile_kwargs = distribute.compile_kwargs_for(
+                placement, self._compile_kwargs()
+            )
             if compile_kwargs["loss"] is None:
                 compile_kwargs["loss"] = make_loss(
                     self._default_loss(units), route(self._kwargs, "loss")
@@ -462,9 +517,8 @@ class BaseKerasEstimator(BaseEstimator):
                 "model's output is known)."
             )
         self._check_output_units(units, model)
-        return model, units
 
-    def _train(self, model, X, y, sample_weight, epochs, fit_kwargs):
+    def _train(self, model, X, y, sample_weight, epochs, fit_kwargs, placement):
         params = self._kwargs
         fit_args = {
             "batch_size": self.batch_size,
@@ -477,7 +531,32 @@ class BaseKerasEstimator(BaseEstimator):
             **route(params, "fit"),
             **fit_kwargs,
         }
+        if placement is not None:
+            X, y, sample_weight = self._fit_to_replicas(
+                X, y, sample_weight, fit_args, placement.replicas
+            )
         return model.fit(X, y, sample_weight=sample_weight, **fit_args)
+
+    @staticmethod
+    def _fit_to_replicas(X, y, sample_weight, fit_args, replicas):
+        """Pad data and round batch sizes so every batch splits over replicas.
+
+        Keras' ``validation_split`` (the last rows) is done here, before
+        padding, so that padded rows never become validation data.
+        """
+        for name in ("batch_size", "validation_batch_size"):
+            if fit_args.get(name) is not None or name == "batch_size":
+                fit_args[name] = distribute.round_batch_size(fit_args[name], replicas)
+        split = fit_args.pop("validation_split", 0.0) or 0.0
+        if split:
+            cut = int(np.ceil(len(X) * (1.0 - split)))
+            weights = np.ones(len(X)) if sample_weight is None else sample_weight
+            fit_args["validation_data"] = distribute.pad_for_training(
+                X[cut:], y[cut:], weights[cut:], replicas
+            )
+            X, y = X[:cut], y[:cut]
+            sample_weight = None if sample_weight is None else sample_weight[:cut]
+        return distribute.pad_for_training(X, y, sample_weight, replicas)
 
     # ------------------------------------------------------------------
     # Prediction
@@ -490,8 +569,17 @@ class BaseKerasEstimator(BaseEstimator):
             "verbose": self.verbose,
             **route(self._kwargs, "predict"),
         }
-        out = np.asarray(self.model_.predict(X, **predict_args), dtype=np.float64)
-        return out.reshape(out.shape[0], -1)
+        placement = self.__dict__.get("_placement")
+        n_rows = len(X)
+        if placement is not None:
+            X = X[distribute.pad_rows(n_rows, placement.replicas)]
+            predict_args["batch_size"] = distribute.round_batch_size(
+                predict_args["batch_size"], placement.replicas
+            )
+        with distribute.placed(placement):
+            out = self.model_.predict(X, **predict_args)
+        out = np.asarray(out, dtype=np.float64)[:n_rows]
+        return out.reshape(n_rows, -1)
 
     # ------------------------------------------------------------------
     # Hooks for subclasses

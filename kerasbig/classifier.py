@@ -75,6 +75,16 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
     epochs : int, default=1
     class_weight : dict, "balanced" or None, default=None
         Weights keyed by class label, folded into the sample weights.
+    distribution : str, strategy, distribution, callable or None, default=None
+        Where to train: ``"auto"``, ``"data_parallel"`` (``"mirrored"``),
+        ``"model_parallel"`` (JAX), ``"tpu"``, a ``tf.distribute.Strategy``
+        (TensorFlow), a ``keras.distribution.Distribution`` (JAX) or a
+        factory returning one. The model is built, compiled, trained and
+        used inside its scope; batches are padded with zero-weight rows to
+        split evenly over the replicas. See :mod:`kerasbig.distribute`.
+    precision : {"float32", "mixed_bfloat16", "mixed_float16", "auto"} or None
+        The dtype policy of the model the estimator builds (``"auto"``:
+        bfloat16 where the hardware has it). None leaves Keras' policy alone.
     **kwargs
         Free hyperparameters for the model-building function, and routed
         parameters ``<prefix>__<name>`` for ``model``, ``optimizer``, ``loss``,
@@ -137,6 +147,8 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
         run_eagerly: bool = False,
         epochs: int = 1,
         class_weight=None,
+        distribution=None,
+        precision: str | None = None,
         **kwargs,
     ):
         super().__init__(
@@ -155,6 +167,8 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
             shuffle=shuffle,
             run_eagerly=run_eagerly,
             epochs=epochs,
+            distribution=distribution,
+            precision=precision,
             **kwargs,
         )
         self.class_weight = class_weight

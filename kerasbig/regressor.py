@@ -22,7 +22,7 @@ class KerasRegressor(RegressorMixin, BaseKerasEstimator):
         Deprecated alias of ``model`` (scikeras).
     warm_start, random_state, optimizer, metrics, batch_size, \
 validation_batch_size, verbose, callbacks, validation_split, shuffle, \
-run_eagerly, epochs
+run_eagerly, epochs, distribution, precision
         As for :class:`KerasClassifier`.
     loss : str, class, instance, callable or None, default=None
         None or ``"auto"`` means mean squared error.

@@ -3,7 +3,7 @@
 import keras
 
 
-def mlp(meta, hidden=16, dtype="float32", compile_kwargs=None):
+def mlp(meta, hidden=16, dtype=None, compile_kwargs=None):
     """A one-hidden-layer perceptron whose head fits the target in ``meta``."""
     target = meta["target_type_"]
     if meta["classes_"] is None:  # regression
@@ -14,7 +14,7 @@ def mlp(meta, hidden=16, dtype="float32", compile_kwargs=None):
         units, activation = meta["n_outputs_"], "sigmoid"
     else:
         units, activation = meta["n_classes_"], "softmax"
-    inputs = keras.Input(shape=meta["X_shape_"][1:], dtype=dtype)
+    inputs = keras.Input(shape=meta["X_shape_"][1:], dtype=dtype or "float32")
     x = keras.layers.Flatten(dtype=dtype)(inputs)
     x = keras.layers.Dense(hidden, activation="relu", dtype=dtype)(x)
     outputs = keras.layers.Dense(units, activation=activation, dtype=dtype)(x)

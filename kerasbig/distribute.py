@@ -1,0 +1,385 @@
+"""One place that turns ``distribution=`` into a scope for the active backend.
+
+``distribution`` may be
+
+* ``None``: no distribution;
+* ``"auto"``: data parallelism when more than one accelerator is visible,
+  nothing otherwise;
+* ``"data_parallel"`` (alias ``"mirrored"``): every visible GPU (or, on a
+  CPU-only machine split into several logical devices, those devices);
+  ``tf.distribute.MirroredStrategy`` on TensorFlow,
+  ``keras.distribution.DataParallel`` on JAX;
+* ``"model_parallel"`` (JAX): ``keras.distribution.ModelParallel`` on a
+  one-axis "model" mesh over every device, sharding the last axis of each
+  weight that divides evenly;
+* ``"tpu"``: ``tf.distribute.TPUStrategy`` on TensorFlow, ``DataParallel``
+  over the TPU cores on JAX;
+* a ``tf.distribute.Strategy`` (TensorFlow) or a
+  ``keras.distribution.Distribution`` (JAX);
+* a zero-argument callable returning one of these, called at fit time.
+
+Live strategy objects hold threads and device handles: they do not pickle or
+deep-copy. :func:`portable` turns one into a :class:`DistributionSpec`
+(kind + devices) that does, and :func:`resolve` accepts it back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import keras
+import numpy as np
+
+_ALIASES = {"mirrored": "data_parallel"}
+# keras.distribution does not export its base class; both public classes share it.
+_KerasDistribution = keras.distribution.DataParallel.__mro__[1]
+_NAMES = ("auto", "data_parallel", "mirrored", "model_parallel", "tpu")
+
+
+@dataclasses.dataclass(frozen=True)
+class DistributionSpec:
+    """A picklable description of a distribution: its kind and devices.
+
+    Parameters
+    ----------
+    kind : str
+        ``"data_parallel"``, ``"model_parallel"`` or ``"tpu"``.
+    devices : tuple of str, optional
+        Device names; all suitable devices when empty.
+    """
+
+    kind: str
+    devices: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass
+class Placement:
+    """A resolved distribution: the backend object and what it demands of data.
+
+    ``replicas`` is the number that every batch size must divide.
+    """
+
+    backend_object: Any
+    replicas: int
+    kind: str  # "tf.distribute" or "keras.distribution"
+
+    def scope(self):
+        """The context in which to build, compile, fit and predict."""
+        return self.backend_object.scope()
+
+    @property
+    def is_tf_strategy(self) -> bool:
+        return self.kind == "tf.distribute"
+
+
+def _backend() -> str:
+    return keras.backend.backend()
+
+
+def _tf():
+    import tensorflow as tf  # noqa: PLC0415 - only when TF distribution is used
+
+    return tf
+
+
+def _is_tf_strategy(obj) -> bool:
+    try:
+        tf = _tf()
+    except ImportError:
+        return False
+    return isinstance(obj, tf.distribute.Strategy)
+
+
+def _is_keras_distribution(obj) -> bool:
+    return isinstance(obj, _KerasDistribution)
+
+
+def is_live(obj) -> bool:
+    """True for a strategy or distribution object (which does not pickle)."""
+    return _is_tf_strategy(obj) or _is_keras_distribution(obj)
+
+
+def _accelerators() -> list:
+    """Visible GPUs/TPUs for the active backend."""
+    if _backend() == "jax":
+        import jax  # noqa: PLC0415
+
+        return [d for d in jax.devices() if d.platform != "cpu"]
+    if _backend() == "tensorflow":
+        tf = _tf()
+        return tf.config.list_logical_devices("GPU") + tf.config.list_logical_devices(
+            "TPU"
+        )
+    return []
+
+
+def _tf_data_parallel_devices() -> list[str]:
+    tf = _tf()
+    gpus = tf.config.list_logical_devices("GPU")
+    if gpus:
+        return [d.name for d in gpus]
+    return [d.name for d in tf.config.list_logical_devices("CPU")]
+
+
+def _wrong_backend(spec, needs: str):
+    return ValueError(
+        f"distribution={spec!r} needs the {needs} backend, but Keras runs on "
+        f"{_backend()!r}. "
+        + (
+            "tf.distribute strategies apply only to TensorFlow; on JAX use "
+            "'data_parallel', 'model_parallel' or a keras.distribution object."
+            if needs == "tensorflow"
+            else "keras.distribution is implemented only for JAX in Keras 3 (its "
+            "TensorFlow version silently does nothing); on TensorFlow use "
+            "'data_parallel' or a tf.distribute strategy. Set KERAS_BACKEND=jax."
+        )
+    )
+
+
+class ShardDivisibleWeights(keras.distribution.ModelParallel):
+    """ModelParallel that shards the last axis of every weight it divides.
+
+    The default layout of ``distribution="model_parallel"``: on a mesh with a
+    ``"model"`` axis of size n, each weight of two or more axes whose last
+    axis divides by n is split across the devices along that axis; the rest
+    is replicated. Weights listed in ``layout_map`` keep their given layout.
+    """
+
+    def get_variable_layout(self, variable):
+        layout = super().get_variable_layout(variable)
+        if any(axis is not None for axis in layout.axes):
+            return layout
+        mesh = self.device_mesh
+        n = mesh.shape[mesh.axis_names.index("model")]
+        shape = tuple(variable.shape)
+        if len(shape) >= 2 and shape[-1] % n == 0:
+            axes = (*([None] * (len(shape) - 1)), "model")
+            return keras.distribution.TensorLayout(axes, mesh)
+        return layout
+
+
+def _jax_devices(spec: DistributionSpec) -> list[str]:
+    if spec.devices:
+        return list(spec.devices)
+    if spec.kind == "tpu":
+        devices = keras.distribution.list_devices("tpu")
+        if not devices:
+            raise ValueError("distribution='tpu' but JAX sees no TPU device.")
+        return devices
+    return keras.distribution.list_devices()
+
+
+def _from_spec(spec: DistributionSpec) -> Placement | None:
+    backend = _backend()
+    if spec.kind not in ("data_parallel", "model_parallel", "tpu"):
+        raise ValueError(
+            f"DistributionSpec kind {spec.kind!r} is unknown; expected "
+            "'data_parallel', 'model_parallel' or 'tpu'."
+        )
+    if backend == "tensorflow":
+        tf = _tf()
+        if spec.kind == "model_parallel":
+            raise _wrong_backend("model_parallel", "jax")
+        if spec.kind == "tpu":
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+            tf.config.experimental_connect_to_cluster(resolver)
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+            return _placement(tf.distribute.TPUStrategy(resolver))
+        devices = list(spec.devices) or _tf_data_parallel_devices()
+        cross_device_ops = None
+        if all("GPU" not in d.upper() for d in devices):
+            # On CPU devices TF picks collective all-reduce, whose instance
+            # keys clash between strategy objects in one process (a later
+            # model fails with "Shape mismatch in the collective instance").
+            cross_device_ops = tf.distribute.ReductionToOneDevice()
+        return _placement(
+            tf.distribute.MirroredStrategy(devices, cross_device_ops=cross_device_ops)
+        )
+    if backend == "jax":
+        devices = _jax_devices(spec)
+        if spec.kind == "model_parallel":
+            mesh = keras.distribution.DeviceMesh(
+                shape=(1, len(devices)), axis_names=("batch", "model"), devices=devices
+            )
+            return _placement(
+                ShardDivisibleWeights(
+                    layout_map=keras.distribution.LayoutMap(mesh),
+                    batch_dim_name="batch",
+                )
+            )
+        return _placement(keras.distribution.DataParallel(devices=devices))
+    raise ValueError(
+        f"distribution={spec!r} is not supported on the {backend!r} backend; "
+        "use TensorFlow or JAX."
+    )
+
+
+def _placement(obj) -> Placement:
+    if _is_tf_strategy(obj):
+        if _backend() != "tensorflow":
+            raise _wrong_backend(type(obj).__name__, "tensorflow")
+        return Placement(obj, int(obj.num_replicas_in_sync), "tf.distribute")
+    if _is_keras_distribution(obj):
+        if _backend() != "jax":
+            raise _wrong_backend(type(obj).__name__, "jax")
+        mesh = obj.device_mesh
+        replicas = mesh.shape[mesh.axis_names.index(obj.batch_dim_name)]
+        return Placement(obj, int(replicas), "keras.distribution")
+    raise TypeError(
+        f"distribution resolved to {obj!r}; expected a tf.distribute.Strategy or "
+        "a keras.distribution.Distribution."
+    )
+
+
+def check(spec) -> None:
+    """Raise for a ``distribution`` value that can never be valid (cheap)."""
+    if spec is None or isinstance(spec, DistributionSpec) or is_live(spec):
+        return
+    if isinstance(spec, str):
+        if spec not in _NAMES:
+            raise ValueError(
+                f"distribution={spec!r} is not recognised; expected None, one of "
+                f"{list(_NAMES)}, a tf.distribute.Strategy, a "
+                "keras.distribution.Distribution or a callable returning one."
+            )
+        return
+    if not callable(spec):
+        raise TypeError(
+            f"distribution={spec!r} ({type(spec).__name__}) is invalid; expected "
+            f"None, one of {list(_NAMES)}, a tf.distribute.Strategy, a "
+            "keras.distribution.Distribution or a callable returning one."
+        )
+
+
+def resolve(spec) -> Placement | None:
+    """Turn a ``distribution`` value into a :class:`Placement` (or None)."""
+    check(spec)
+    if spec is None:
+        return None
+    if is_live(spec):
+        return _placement(spec)
+    if isinstance(spec, DistributionSpec):
+        return _from_spec(spec)
+    if isinstance(spec, str):
+        name = _ALIASES.get(spec, spec)
+        if name == "auto":
+            if len(_accelerators()) < 2:
+                return None
+            name = "data_parallel"
+        return _from_spec(DistributionSpec(name))
+    made = spec()
+    if not is_live(made):
+        raise TypeError(
+            f"The distribution factory {spec!r} returned {made!r}; expected a "
+            "tf.distribute.Strategy or a keras.distribution.Distribution."
+        )
+    return resolve(made)
+
+
+def portable(spec):
+    """A picklable stand-in for a live strategy/distribution; others unchanged."""
+    if _is_tf_strategy(spec):
+        tf = _tf()
+        if isinstance(spec, tf.distribute.TPUStrategy):
+            return DistributionSpec("tpu")
+        devices = tuple(getattr(spec.extended, "worker_devices", ()))
+        short = sorted(d.split("device:")[-1] for d in devices)
+        if short == sorted(d.split("device:")[-1] for d in _tf_data_parallel_devices()):
+            devices = ()  # "every suitable device" wherever it is unpickled
+        return DistributionSpec("data_parallel", devices)
+    if _is_keras_distribution(spec):
+        devices = tuple(str(d) for d in np.ravel(spec.device_mesh.devices))
+        if sorted(devices) == sorted(keras.distribution.list_devices()):
+            devices = ()
+        kind = (
+            "model_parallel"
+            if isinstance(spec, keras.distribution.ModelParallel)
+            else "data_parallel"
+        )
+        if kind == "model_parallel" and not isinstance(spec, ShardDivisibleWeights):
+            warnings.warn(
+                "A ModelParallel distribution is pickled as the default "
+                "'model_parallel' layout over the same devices; its custom "
+                "LayoutMap is not kept.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return DistributionSpec(kind, devices)
+    return spec
+
+
+@contextlib.contextmanager
+def placed(placement: Placement | None) -> Iterator[None]:
+    """Enter the placement's scope, or do nothing without one."""
+    if placement is None:
+        yield
+        return
+    with placement.scope():
+        yield
+
+
+# ----------------------------------------------------------------------
+# Making batches fit the replicas
+# ----------------------------------------------------------------------
+def round_batch_size(batch_size: int | None, replicas: int) -> int:
+    """The batch size rounded up to a multiple of ``replicas``."""
+    size = 32 if batch_size is None else batch_size
+    rounded = -(-size // replicas) * replicas
+    if batch_size is not None and rounded != batch_size:
+        warnings.warn(
+            f"batch_size={batch_size} is rounded up to {rounded}, a multiple of "
+            f"the {replicas} replicas.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return rounded
+
+
+def pad_rows(n_rows: int, multiple: int) -> np.ndarray:
+    """Row indices that repeat rows cyclically up to a multiple of ``multiple``."""
+    target = -(-n_rows // multiple) * multiple
+    return np.arange(target) % n_rows
+
+
+def pad_for_training(X, y, sample_weight, replicas: int):
+    """Pad ``X, y`` to a multiple of ``replicas`` with zero-weight copies.
+
+    The added rows carry sample weight 0, so with a loss averaged by the
+    weights (kerasbig's default) they change nothing.
+    """
+    n = len(X)
+    weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight)
+    index = pad_rows(n, replicas)
+    if len(index) == n:
+        return X, y, sample_weight
+    weights = np.concatenate([weights, np.zeros(len(index) - n)])
+    return X[index], y[index], weights
+
+
+def compile_kwargs_for(placement: Placement | None, compile_kwargs: dict) -> dict:
+    """Drop compile options that break under a tf.distribute strategy."""
+    if placement is None or not placement.is_tf_strategy:
+        return compile_kwargs
+    out = dict(compile_kwargs)
+    if out.get("jit_compile") is True:
+        warnings.warn(
+            "jit_compile=True fails under tf.distribute.MirroredStrategy "
+            "(keras#19005); compiling without XLA.",
+            UserWarning,
+            stacklevel=4,
+        )
+        out["jit_compile"] = False
+    steps = out.get("steps_per_execution", 1)
+    if isinstance(steps, int) and steps > 1:
+        warnings.warn(
+            f"steps_per_execution={steps} fails under tf.distribute strategies "
+            "(keras#19246); using 1.",
+            UserWarning,
+            stacklevel=4,
+        )
+        out["steps_per_execution"] = 1
+    return out

@@ -1,0 +1,58 @@
+"""Run the multi-device cases, each in a fresh process that sees several devices.
+
+TensorFlow's logical CPU devices and JAX's host device count must be set
+before the framework initialises, so these cases cannot share the main test
+process. Each runner starts pytest on one cases file and requires it to pass.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def _run_cases(filename: str, env_extra: dict[str, str]) -> None:
+    env = {**os.environ, **env_extra, "KERASBIG_CASES": "1"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(HERE / filename),
+            "-q",
+            "-x",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "--rootdir",
+            str(HERE.parent),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        cwd=HERE.parent,
+    )
+    tail = (result.stdout + result.stderr)[-6000:]
+    assert result.returncode == 0, tail
+    assert " passed" in result.stdout, tail
+
+
+def test_tensorflow_mirrored_strategy_on_two_logical_cpus():
+    _run_cases("cases_tf_mirrored.py", {"KERAS_BACKEND": "tensorflow"})
+
+
+def test_jax_distribution_on_four_cpu_devices():
+    pytest.importorskip("jax")
+    _run_cases(
+        "cases_jax_devices.py",
+        {
+            "KERAS_BACKEND": "jax",
+            "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+        },
+    )
