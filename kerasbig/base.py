@@ -367,8 +367,9 @@ class BaseKerasEstimator(BaseEstimator):
         precision.check(self.precision)
         self._check_int("epochs", self.epochs, minimum=1)
         for name in ("batch_size", "validation_batch_size"):
-            if getattr(self, name) is not None:
-                self._check_int(name, getattr(self, name), minimum=1)
+            value = getattr(self, name)
+            if value is not None and value != -1:  # -1: all rows in one batch
+                self._check_int(name, value, minimum=1)
         if not (
             isinstance(self.validation_split, numbers.Real)
             and 0.0 <= self.validation_split < 1.0
@@ -407,6 +408,8 @@ class BaseKerasEstimator(BaseEstimator):
         if reset:
             self.X_shape_ = X.shape
             self.X_dtype_ = X.dtype
+            self.y_dtype_ = y.dtype
+            self.y_ndim_ = y.ndim
         return X, y
 
     def _validate_X(self, X) -> np.ndarray:
@@ -426,6 +429,9 @@ class BaseKerasEstimator(BaseEstimator):
             "n_classes_": getattr(self, "n_classes_", None),
             "classes_": getattr(self, "classes_", None),
             "n_outputs_": self.n_outputs_,
+            "n_outputs_expected_": 1,
+            "y_dtype_": self.y_dtype_,
+            "y_ndim_": self.y_ndim_,
         }
 
     def _model_builder(self):
@@ -439,6 +445,8 @@ class BaseKerasEstimator(BaseEstimator):
                 "its deprecated alias)."
             )
         if self.model is None and self.build_fn is None:
+            if hasattr(self, "_keras_build_fn"):  # scikeras's subclass pattern
+                return self._keras_build_fn
             raise ValueError(
                 f"{type(self).__name__}(model=None): pass a keras.Model or a "
                 "function that builds one, e.g. model=build_fn."
@@ -484,7 +492,12 @@ class BaseKerasEstimator(BaseEstimator):
             model = _copy_model(spec)
         elif callable(spec):
             meta = self._meta()
-            context = {**meta, "meta": meta, "compile_kwargs": self._compile_kwargs()}
+            context = {
+                **meta,
+                "meta": meta,
+                "compile_kwargs": self._compile_kwargs(),
+                "params": self.get_params(),
+            }
             model = call_builder(spec, self._hyperparameters(), context)
         else:
             raise TypeError(
@@ -531,6 +544,9 @@ class BaseKerasEstimator(BaseEstimator):
             **route(params, "fit"),
             **fit_kwargs,
         }
+        for name in ("batch_size", "validation_batch_size"):
+            if fit_args.get(name) == -1:
+                fit_args[name] = len(X)
         if placement is not None:
             X, y, sample_weight = self._fit_to_replicas(
                 X, y, sample_weight, fit_args, placement.replicas
@@ -561,14 +577,21 @@ class BaseKerasEstimator(BaseEstimator):
     # ------------------------------------------------------------------
     # Prediction
     # ------------------------------------------------------------------
-    def _predict_raw(self, X) -> np.ndarray:
-        """The model's output for ``X`` as a float64 (n_samples, units) array."""
+    def _predict_raw(self, X, **kwargs) -> np.ndarray:
+        """The model's output for ``X`` as a float64 (n_samples, units) array.
+
+        ``kwargs`` go to ``keras.Model.predict`` for this call, over the
+        ``predict__`` parameters.
+        """
         X = self._validate_X(X)
         predict_args = {
             "batch_size": self.batch_size,
             "verbose": self.verbose,
             **route(self._kwargs, "predict"),
+            **kwargs,
         }
+        if predict_args["batch_size"] == -1:
+            predict_args["batch_size"] = max(len(X), 1)
         placement = self.__dict__.get("_placement")
         n_rows = len(X)
         if placement is not None:

@@ -336,12 +336,13 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
     # ------------------------------------------------------------------
     # Prediction
     # ------------------------------------------------------------------
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X, **kwargs) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes).
 
-        A single sigmoid output gives two columns, ``[1 - p, p]``.
+        A single sigmoid output gives two columns, ``[1 - p, p]``. ``kwargs``
+        go to ``keras.Model.predict`` for this call.
         """
-        raw = self._predict_raw(X)
+        raw = self._predict_raw(X, **kwargs)
         if getattr(self.model_.loss, "from_logits", False):
             activation = (
                 keras.activations.sigmoid
@@ -357,9 +358,12 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
         raw = np.clip(raw, 0.0, None)
         return raw / raw.sum(axis=1, keepdims=True)
 
-    def predict(self, X) -> np.ndarray:
-        """Predicted labels, in the format of the ``y`` given to ``fit``."""
-        proba = self.predict_proba(X)
+    def predict(self, X, **kwargs) -> np.ndarray:
+        """Predicted labels, in the format of the ``y`` given to ``fit``.
+
+        ``kwargs`` go to ``keras.Model.predict`` for this call.
+        """
+        proba = self.predict_proba(X, **kwargs)
         if self.target_type_ == _MULTILABEL:
             return (proba > 0.5).astype(int)
         index = proba.argmax(axis=1)

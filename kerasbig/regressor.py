@@ -79,7 +79,6 @@ run_eagerly, epochs, distribution, precision
         y = np.asarray(y, dtype=np.float32)
         if reset:
             self.target_type_ = type_of_target(y)
-            self._y_ndim = y.ndim
             self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         if n_outputs != self.n_outputs_:
@@ -99,7 +98,10 @@ run_eagerly, epochs, distribution, precision
                 f"column(s); give the model {self.n_outputs_} output units."
             )
 
-    def predict(self, X) -> np.ndarray:
-        """Predicted targets (float64), shaped like the ``y`` seen in ``fit``."""
-        raw = self._predict_raw(X)
-        return raw.ravel() if self._y_ndim == 1 else raw
+    def predict(self, X, **kwargs) -> np.ndarray:
+        """Predicted targets (float64), shaped like the ``y`` seen in ``fit``.
+
+        ``kwargs`` go to ``keras.Model.predict`` for this call.
+        """
+        raw = self._predict_raw(X, **kwargs)
+        return raw.ravel() if self.y_ndim_ == 1 else raw
