@@ -40,12 +40,11 @@ def _from_spec(
 ):
     """Build one Keras object from a name, class or instance plus arguments.
 
-    ``defaults`` apply only to objects built here from a name or a class.
+    ``defaults`` apply only to objects built here from a name or a class, and
+    only those arguments of them that the class accepts.
     """
-    if defaults and (isinstance(spec, str) or inspect.isclass(spec)):
-        args = {**defaults, **args}
     if isinstance(spec, str):
-        if not args and keep_plain_strings:
+        if not args and not defaults and keep_plain_strings:
             return spec  # let Keras resolve it (e.g. "accuracy" by the loss)
         cls = _camel_lookup(module, spec)
         if cls is None:
@@ -63,15 +62,15 @@ def _from_spec(
                 cls = obj
             if cls is None:
                 if not args:
-                    return obj
+                    return obj  # a plain function: nothing to configure
                 raise ValueError(
                     f"{kind}={spec!r} resolves to a function, which takes no "
                     f"arguments, but {kind}__ arguments {sorted(args)} were "
                     "given. Name the class instead, e.g. 'MeanSquaredError'."
                 )
-        return _call(cls, args, kind, spec)
+        return _call(cls, args, kind, spec, defaults)
     if inspect.isclass(spec):
-        return _call(spec, args, kind, spec.__name__)
+        return _call(spec, args, kind, spec.__name__, defaults)
     if kind == "loss" and not args:
         return spec  # losses hold no state; some drop arguments in get_config
     if hasattr(spec, "get_config") and hasattr(type(spec), "from_config"):
@@ -91,7 +90,17 @@ def _from_spec(
     return spec  # e.g. a plain loss function
 
 
-def _call(cls, args, kind, label):
+def _accepts(cls, name: str) -> bool:
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _call(cls, args, kind, label, defaults=None):
+    usable = {k: v for k, v in (defaults or {}).items() if _accepts(cls, k)}
+    args = {**usable, **args}
     try:
         return cls(**args)
     except (TypeError, ValueError) as err:

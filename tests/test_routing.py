@@ -144,3 +144,24 @@ def test_hyperparameter_the_builder_does_not_take_is_an_error():
 def test_optimizer_rejecting_an_argument_names_it():
     with pytest.raises(ValueError, match="optimizer__nonsense"):
         KerasClassifier(mlp, optimizer="adam", optimizer__nonsense=1).fit(X, Y)
+
+
+class ScaledSquaredError(keras.losses.Loss):
+    """A custom loss whose constructor takes no ``reduction``."""
+
+    def __init__(self, scale=1.0):
+        super().__init__()
+        self.scale = scale
+
+    def call(self, y_true, y_pred):
+        return self.scale * keras.ops.square(y_true - y_pred)
+
+
+def test_custom_loss_class_gets_only_arguments_it_takes():
+    from kerasbig import KerasRegressor
+
+    reg = KerasRegressor(
+        mlp, loss=ScaledSquaredError, loss__scale=2.0, random_state=0
+    ).fit(X, Y.astype(float))
+    assert isinstance(reg.model_.loss, ScaledSquaredError)
+    assert reg.model_.loss.scale == 2.0
