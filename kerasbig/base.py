@@ -549,16 +549,17 @@ class BaseKerasEstimator(BaseEstimator):
                 fit_args[name] = len(X)
         if placement is not None:
             X, y, sample_weight = self._fit_to_replicas(
-                X, y, sample_weight, fit_args, placement.replicas
+                X, y, sample_weight, fit_args, placement.replicas, placement.share
             )
         return model.fit(X, y, sample_weight=sample_weight, **fit_args)
 
     @staticmethod
-    def _fit_to_replicas(X, y, sample_weight, fit_args, replicas):
+    def _fit_to_replicas(X, y, sample_weight, fit_args, replicas, share=(0, 1)):
         """Pad data and round batch sizes so every batch splits over replicas.
 
         Keras' ``validation_split`` (the last rows) is done here, before
-        padding, so that padded rows never become validation data.
+        padding, so that padded rows never become validation data. In a
+        multi-process job each process then keeps its share of every batch.
         """
         for name in ("batch_size", "validation_batch_size"):
             if fit_args.get(name) is not None or name == "batch_size":
@@ -567,12 +568,24 @@ class BaseKerasEstimator(BaseEstimator):
         if split:
             cut = int(np.ceil(len(X) * (1.0 - split)))
             weights = np.ones(len(X)) if sample_weight is None else sample_weight
-            fit_args["validation_data"] = distribute.pad_for_training(
+            Xv, yv, wv = distribute.pad_for_training(
                 X[cut:], y[cut:], weights[cut:], replicas
             )
+            val_batch = fit_args.get("validation_batch_size") or fit_args["batch_size"]
+            rows, val_batch = distribute.rows_for_process(len(Xv), val_batch, share)
+            fit_args["validation_data"] = (Xv[rows], yv[rows], wv[rows])
+            if fit_args.get("validation_batch_size") is not None or share[1] > 1:
+                fit_args["validation_batch_size"] = val_batch
             X, y = X[:cut], y[:cut]
             sample_weight = None if sample_weight is None else sample_weight[:cut]
-        return distribute.pad_for_training(X, y, sample_weight, replicas)
+        X, y, sample_weight = distribute.pad_for_training(X, y, sample_weight, replicas)
+        rows, fit_args["batch_size"] = distribute.rows_for_process(
+            len(X), fit_args["batch_size"], share
+        )
+        if len(rows) == len(X):
+            return X, y, sample_weight
+        weights = np.ones(len(X)) if sample_weight is None else sample_weight
+        return X[rows], y[rows], weights[rows]
 
     # ------------------------------------------------------------------
     # Prediction
@@ -593,6 +606,12 @@ class BaseKerasEstimator(BaseEstimator):
         if predict_args["batch_size"] == -1:
             predict_args["batch_size"] = max(len(X), 1)
         placement = self.__dict__.get("_placement")
+        if placement is not None and placement.is_multi_process:
+            # Keras' predict cannot fetch outputs that span other processes'
+            # devices (RuntimeError "Fetching value for `jax.Array` that spans
+            # non-addressable devices"). Outside the distribution each process
+            # predicts the rows it is given on its own, with no collective.
+            placement = None
         n_rows = len(X)
         if placement is not None:
             X = X[distribute.pad_rows(n_rows, placement.replicas)]

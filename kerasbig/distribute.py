@@ -60,12 +60,17 @@ class DistributionSpec:
 class Placement:
     """A resolved distribution: the backend object and what it demands of data.
 
-    ``replicas`` is the number that every batch size must divide.
+    ``replicas`` is the number that every batch size must divide. ``share``
+    is ``(index, count)``: in a multi-process JAX job this process feeds the
+    ``index``-th of ``count`` equal, consecutive parts of every batch; on one
+    process ``(0, 1)``, the whole batch.
     """
 
     backend_object: Any
     replicas: int
     kind: str  # "tf.distribute" or "keras.distribution"
+    share: tuple[int, int] = (0, 1)
+    is_multi_process: bool = False  # a JAX job of several processes (hosts)
 
     def scope(self):
         """The context in which to build, compile, fit and predict."""
@@ -209,9 +214,15 @@ def _from_spec(spec: DistributionSpec) -> Placement | None:
                 ShardDivisibleWeights(
                     layout_map=keras.distribution.LayoutMap(mesh),
                     batch_dim_name="batch",
+                    auto_shard_dataset=False,
                 )
             )
-        return _placement(keras.distribution.DataParallel(devices=devices))
+        # auto_shard_dataset=False: kerasbig feeds NumPy arrays, which Keras
+        # refuses to shard across processes (it wants a tf.data.Dataset);
+        # kerasbig gives each process its share of every batch itself.
+        return _placement(
+            keras.distribution.DataParallel(devices=devices, auto_shard_dataset=False)
+        )
     raise ValueError(
         f"distribution={spec!r} is not supported on the {backend!r} backend; "
         "use TensorFlow or JAX."
@@ -228,11 +239,77 @@ def _placement(obj) -> Placement:
             raise _wrong_backend(type(obj).__name__, "jax")
         mesh = obj.device_mesh
         replicas = mesh.shape[mesh.axis_names.index(obj.batch_dim_name)]
-        return Placement(obj, int(replicas), "keras.distribution")
+        import jax  # noqa: PLC0415 - keras.distribution is JAX-only
+
+        multi_process = jax.process_count() > 1
+        share = _process_share(obj) if multi_process else (0, 1)
+        if share[1] > 1 and obj.auto_shard_dataset:
+            raise ValueError(
+                "A multi-process keras.distribution with auto_shard_dataset=True "
+                "needs a tf.data.Dataset; kerasbig feeds NumPy arrays and splits "
+                "them across processes itself. Create the distribution with "
+                "auto_shard_dataset=False, or pass distribution='data_parallel'."
+            )
+        return Placement(obj, int(replicas), "keras.distribution", share, multi_process)
     raise TypeError(
         f"distribution resolved to {obj!r}; expected a tf.distribute.Strategy or "
         "a keras.distribution.Distribution."
     )
+
+
+def _process_share(distribution) -> tuple[int, int]:
+    """``(index, count)``: the consecutive part of each batch this process feeds.
+
+    Along the mesh's batch axis, each process must own one block of equal,
+    consecutive positions (``DataParallel`` over ``jax.devices()``, whose
+    devices come grouped by process), or every position (the batch axis is
+    not split across processes: every process feeds the whole batch).
+    """
+    import jax  # noqa: PLC0415 - keras.distribution is JAX-only
+
+    mesh = distribution.device_mesh
+    axis = mesh.axis_names.index(distribution.batch_dim_name)
+    devices = np.moveaxis(np.asarray(mesh.backend_mesh.devices), axis, 0)
+    owners = [
+        {d.process_index for d in np.ravel(at_position)} for at_position in devices
+    ]
+    mine = [i for i, procs in enumerate(owners) if jax.process_index() in procs]
+    if len(mine) == len(owners):
+        return 0, 1
+    size = len(mine)
+    start = mine[0]
+    if (
+        mine != list(range(start, start + size))
+        or len(owners) % size
+        or start % size
+        or any(len(procs) != 1 for procs in owners)
+    ):
+        raise ValueError(
+            "This multi-process mesh splits the batch axis across processes in "
+            f"a way kerasbig cannot feed (positions by process: {owners}); "
+            "order the devices by process (as jax.devices() does)."
+        )
+    return start // size, len(owners) // size
+
+
+def rows_for_process(n_rows: int, batch_size: int, share: tuple[int, int]):
+    """Indices of the rows this process feeds, and its per-process batch size.
+
+    Batch k of ``batch_size`` rows (the last may be shorter; every size must
+    divide by the count) is split into ``count`` consecutive parts and this
+    process takes part ``index``: Keras then assembles each global batch from
+    the processes' parts, in process order, so the multi-process run trains
+    on the same batches as a single process would.
+    """
+    index, count = share
+    if count == 1:
+        return np.arange(n_rows), batch_size
+    parts = []
+    for start in range(0, n_rows, batch_size):
+        size = min(batch_size, n_rows - start)
+        part = size // count
+        parts.append(np.arange(start + index * part, start + (index + 1) * part))
+    return np.concatenate(parts), batch_size // count
 
 
 def check(spec) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import keras
 import numpy as np
 
-from kerasbig._compat import get_keras_global, set_keras_global
+from kerasbig._compat import get_keras_global, keras_default_seeds, set_keras_global
 
 _KERAS_SEED_ATTRS = ("global_random_seed", "global_seed_generator")
 
@@ -67,7 +67,11 @@ def seeded(seed: int | None) -> Iterator[None]:
     tf_seed = tf.compat.v1.random.get_seed(None)[0] if tf is not None else None
     keras.utils.set_random_seed(seed)
     try:
-        yield
+        # Keras draws default seeds from the process-wide ``random``, which
+        # other threads (a dask worker's event loop, a concurrent fit) may
+        # draw from too; give this thread a generator of its own.
+        with keras_default_seeds(seed):
+            yield
     finally:
         random.setstate(py_state)
         np.random.set_state(np_state)
