@@ -13,9 +13,25 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "KerasClassifier": "kerasbig.classifier",
     "KerasRegressor": "kerasbig.regressor",
+    "CNNClassifier": "kerasbig.models.cnn.estimators",
+    "CNNRegressor": "kerasbig.models.cnn.estimators",
+    "RNNClassifier": "kerasbig.models.rnn.estimators",
+    "RNNRegressor": "kerasbig.models.rnn.estimators",
+    "TransformerClassifier": "kerasbig.models.transformer.estimators",
+    "TransformerRegressor": "kerasbig.models.transformer.estimators",
 }
 
-__all__ = ["KerasClassifier", "KerasRegressor", "__version__"]
+__all__ = [
+    "KerasClassifier",
+    "KerasRegressor",
+    "CNNClassifier",
+    "CNNRegressor",
+    "RNNClassifier",
+    "RNNRegressor",
+    "TransformerClassifier",
+    "TransformerRegressor",
+    "__version__",
+]
 
 
 def __getattr__(name: str):

@@ -1,0 +1,220 @@
+"""What the six family estimators share (kerasbig/models/_family.py)."""
+
+import inspect
+
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from kerasbig.models._family import DATA_KEYWORDS
+from kerasbig.models.cnn.builder import build_cnn
+from kerasbig.models.cnn.estimators import CNNClassifier, CNNRegressor
+from kerasbig.models.rnn.builder import build_rnn
+from kerasbig.models.rnn.estimators import RNNClassifier, RNNRegressor
+from kerasbig.models.transformer.builder import build_transformer
+from kerasbig.models.transformer.estimators import (
+    TransformerClassifier,
+    TransformerRegressor,
+)
+
+FAMILIES = [
+    (CNNClassifier, build_cnn),
+    (CNNRegressor, build_cnn),
+    (RNNClassifier, build_rnn),
+    (RNNRegressor, build_rnn),
+    (TransformerClassifier, build_transformer),
+    (TransformerRegressor, build_transformer),
+]
+TINY = {
+    CNNClassifier: dict(n_blocks=1, filters=4),
+    CNNRegressor: dict(n_blocks=1, filters=4),
+    RNNClassifier: dict(units=4),
+    RNNRegressor: dict(units=4),
+    TransformerClassifier: dict(num_layers=1, num_heads=2, model_dim=8, ff_dim=8),
+    TransformerRegressor: dict(num_layers=1, num_heads=2, model_dim=8, ff_dim=8),
+}
+TRAINING = {
+    "class_weight",
+    "optimizer",
+    "loss",
+    "metrics",
+    "epochs",
+    "batch_size",
+    "validation_batch_size",
+    "validation_split",
+    "shuffle",
+    "early_stopping",
+    "patience",
+    "callbacks",
+    "warm_start",
+    "random_state",
+    "verbose",
+    "run_eagerly",
+    "distribution",
+    "precision",
+}
+
+
+def data(n=24, length=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, length))
+    return X, (X[:, 0] > 0).astype(int)
+
+
+@pytest.mark.parametrize("cls, builder", FAMILIES, ids=lambda x: x.__name__)
+def test_every_builder_keyword_is_a_parameter_with_the_builder_default(cls, builder):
+    params = cls().get_params()
+    for name, p in inspect.signature(builder).parameters.items():
+        if p.kind is not p.KEYWORD_ONLY or name in DATA_KEYWORDS:
+            continue
+        assert name in params, f"{cls.__name__} lacks the builder argument {name}"
+        assert params[name] == p.default, name
+    assert TRAINING - {"class_weight"} <= set(params)
+    assert ("class_weight" in params) == cls.__name__.endswith("Classifier")
+    assert "model" not in params and "build_fn" not in params
+    assert params["optimizer"] == "adam"
+
+
+@pytest.mark.parametrize("cls", TINY, ids=lambda c: c.__name__)
+def test_init_only_stores(cls):
+    est = cls(filters="nonsense", epochs=-3, truncation=42)
+    assert est.get_params()["filters"] == "nonsense"
+    assert clone(est).get_params()["epochs"] == -3
+
+
+@pytest.mark.parametrize(
+    "cls, bad, match",
+    [
+        (CNNClassifier, {"filters": 0}, "filters"),
+        (CNNRegressor, {"kernel_size": -1}, "kernel_size"),
+        (RNNClassifier, {"units": (4, 0)}, "units"),
+        (RNNRegressor, {"cell": "transformer"}, "cell"),
+        (TransformerClassifier, {"num_heads": 3}, "num_heads must divide"),
+        (TransformerRegressor, {"model_dim": 0}, "model_dim"),
+    ],
+    ids=lambda x: getattr(x, "__name__", None) or str(x),
+)
+def test_bad_architecture_fails_before_training(cls, bad, match, monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started before the architecture was checked")
+
+    monkeypatch.setattr(keras.Model, "fit", no_training)
+    X, y = data()
+    est = cls(**{**TINY[cls], **bad})
+    with pytest.raises((ValueError, TypeError), match=match):
+        est.fit(X, y)
+    assert not hasattr(est, "model_")
+
+
+@pytest.mark.parametrize("cls", [CNNClassifier, RNNRegressor, TransformerClassifier])
+def test_model_and_free_hyperparameters_are_rejected(cls):
+    X, y = data()
+    with pytest.raises(ValueError, match="takes no model__ or free hyperparameters"):
+        cls(**TINY[cls], model__filters=4).fit(X, y)
+    with pytest.raises(ValueError, match="\\['hidden'\\]"):
+        cls(**TINY[cls], hidden=3).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"max_length": 0}, "max_length=0"),
+        ({"truncation": "cut"}, "truncation='cut'"),
+        ({"early_stopping": "yes"}, "early_stopping"),
+        ({"patience": -1}, "patience=-1"),
+    ],
+)
+def test_bad_data_and_training_parameters(bad, match):
+    X, y = data()
+    with pytest.raises((ValueError, TypeError), match=match):
+        CNNClassifier(**TINY[CNNClassifier], **bad).fit(X, y)
+
+
+def test_output_layer_follows_the_target():
+    X, y = data(n=30)
+    rng = np.random.default_rng(1)
+    kw = dict(TINY[CNNClassifier], epochs=1)
+    binary = CNNClassifier(**kw).fit(X, y)
+    assert binary.model_.output_shape == (None, 1)
+    assert binary.model_.layers[-1].activation is keras.activations.sigmoid
+    multi = CNNClassifier(**kw).fit(X, np.arange(30) % 3)
+    assert multi.model_.output_shape == (None, 3)
+    assert multi.model_.layers[-1].activation is keras.activations.softmax
+    labels = rng.integers(0, 2, size=(30, 4))
+    multilabel = CNNClassifier(**kw).fit(X, labels)
+    assert multilabel.model_.output_shape == (None, 4)
+    assert multilabel.model_.layers[-1].activation is keras.activations.sigmoid
+    assert multilabel.predict(X).shape == (30, 4)
+    regressor = CNNRegressor(**kw).fit(X, rng.normal(size=(30, 2)))
+    assert regressor.model_.output_shape == (None, 2)
+    assert regressor.model_.layers[-1].activation is keras.activations.linear
+
+
+def test_float64_network_has_a_float64_head_and_float32_stays_float32():
+    X, y = data()
+    kw = dict(TINY[RNNClassifier], epochs=1)
+    wide = RNNClassifier(dtype="float64", **kw).fit(X, y)
+    assert wide.model_.get_layer("head").compute_dtype == "float64"
+    assert wide.model_.get_layer("head").kernel.dtype == "float64"
+    plain = RNNClassifier(**kw).fit(X, y)
+    assert plain.model_.get_layer("head").compute_dtype == "float32"
+
+
+def test_early_stopping_stops_and_monitors_validation_loss():
+    X, y = data(n=40)
+    kw = dict(
+        TINY[CNNClassifier],
+        batch_norm=False,
+        batch_size=64,
+        optimizer="sgd",
+        optimizer__learning_rate=0.0,
+    )
+    stopped = CNNClassifier(early_stopping=True, patience=2, epochs=50, **kw).fit(X, y)
+    # nothing improves with a zero learning rate: patience + 1 epochs
+    assert len(stopped.history_["loss"]) == 3
+    validated = CNNClassifier(
+        early_stopping=True, patience=1, epochs=50, validation_split=0.25, **kw
+    ).fit(X, y)
+    assert len(validated.history_["val_loss"]) == 2
+    full = CNNClassifier(epochs=4, **kw).fit(X, y)
+    assert len(full.history_["loss"]) == 4
+
+
+def test_early_stopping_keeps_user_callbacks():
+    seen = []
+
+    class Count(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(epoch)
+
+    X, y = data()
+    CNNClassifier(
+        **TINY[CNNClassifier],
+        batch_norm=False,
+        optimizer="sgd",
+        optimizer__learning_rate=0.0,
+        early_stopping=True,
+        patience=1,
+        epochs=10,
+        callbacks=[Count()],
+    ).fit(X, y)
+    assert seen == [0, 1]  # the user's callback saw the epochs early stopping let run
+
+
+def test_learning_rate_routes_to_the_optimizer():
+    X, y = data()
+    clf = CNNClassifier(**TINY[CNNClassifier], epochs=1, optimizer__learning_rate=0.123)
+    clf.fit(X, y)
+    assert clf.model_.optimizer.learning_rate.numpy() == pytest.approx(0.123)
+    assert isinstance(clf.model_.optimizer, keras.optimizers.Adam)
+
+
+def test_warm_start_continues_the_same_network():
+    X, y = data()
+    clf = RNNClassifier(**TINY[RNNClassifier], epochs=2, warm_start=True).fit(X, y)
+    model = clf.model_
+    clf.fit(X, y)
+    assert clf.model_ is model and len(clf.history_["loss"]) == 4
+    with pytest.raises(ValueError, match="fitted on univariate sequences"):
+        clf.fit(X[:, :, None, None], y)
