@@ -52,7 +52,7 @@ class _EpochProgress(keras.callbacks.Callback):
         self.stream.flush()
 
 
-def run_demo(n_splits: int = 5, epochs: int = 30, stream=sys.stdout) -> dict:
+def run_demo(n_splits: int = 5, epochs: int = 30, stream=None) -> dict:
     """Cross-validate the pipeline on load_digits and report as it goes.
 
     Returns
@@ -60,6 +60,7 @@ def run_demo(n_splits: int = 5, epochs: int = 30, stream=sys.stdout) -> dict:
     dict
         ``{"scores": [...], "mean": float, "seconds": float}``.
     """
+    stream = sys.stdout if stream is None else stream
     X, y = load_digits(return_X_y=True)
     pipeline = make_pipeline(
         StandardScaler(),

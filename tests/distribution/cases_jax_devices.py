@@ -105,3 +105,29 @@ def test_tf_strategy_on_jax_is_a_clear_error():
     with pytest.raises(ValueError, match="needs the tensorflow backend"):
         est.fit(X, Y)
     assert not hasattr(est, "model_")
+
+
+FAMILIES = {
+    "cnn": ("CNNClassifier", {"n_blocks": 1, "filters": 4, "batch_norm": False}),
+    "rnn": ("RNNClassifier", {"cell": "gru", "units": 4}),
+    "transformer": (
+        "TransformerClassifier",
+        {"num_layers": 1, "num_heads": 2, "model_dim": 8, "ff_dim": 8, "dropout": 0.0},
+    ),
+}
+
+
+@pytest.mark.parametrize("distribution", ["data_parallel", "model_parallel"])
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_each_family_matches_the_single_device_model(family, distribution):
+    import kerasbig
+
+    name, arch = FAMILIES[family]
+    Estimator = getattr(kerasbig, name)
+    settings = {**SETTINGS, "epochs": 2, **arch}
+    est = Estimator(distribution=distribution, **settings).fit(X, Y)
+    single = Estimator(**settings).fit(X, Y)
+    np.testing.assert_allclose(
+        est.predict_proba(X), single.predict_proba(X), rtol=1e-4, atol=1e-5
+    )
+    assert est.predict_proba(X[:3]).shape[0] == 3

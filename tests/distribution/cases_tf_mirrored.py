@@ -131,3 +131,38 @@ def test_mixed_bfloat16_under_mirrored_returns_float64():
     ).fit(X, Y)
     assert est.model_.layers[-1].dtype_policy.name == "mixed_bfloat16"
     assert est.predict_proba(X).dtype == np.float64
+
+
+FAMILIES = {
+    "cnn": ("CNNClassifier", {"n_blocks": 1, "filters": 4, "batch_norm": False}),
+    "rnn": ("RNNClassifier", {"cell": "gru", "units": 4}),
+    "transformer": (
+        "TransformerClassifier",
+        {"num_layers": 1, "num_heads": 2, "model_dim": 8, "ff_dim": 8, "dropout": 0.0},
+    ),
+}
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_each_family_under_mirrored(family):
+    import kerasbig
+
+    name, arch = FAMILIES[family]
+    Estimator = getattr(kerasbig, name)
+    settings = {**SETTINGS, "epochs": 2, **arch}
+    est = Estimator(distribution="data_parallel", **settings).fit(X, Y)
+    assert est._placement.replicas == 2
+    single = Estimator(**settings).fit(X, Y)
+    np.testing.assert_allclose(
+        est.predict_proba(X), single.predict_proba(X), rtol=1e-4, atol=1e-5
+    )
+    assert 0.0 <= est.score(X, Y) <= 1.0
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_allclose(
+        restored.predict_proba(X), est.predict_proba(X), rtol=1e-6
+    )
+    assert clone(est).get_params()["distribution"] == "data_parallel"
+    scores = cross_val_score(
+        Estimator(distribution="data_parallel", **settings), X[:15], Y[:15], cv=3
+    )
+    assert np.all(np.isfinite(scores))
