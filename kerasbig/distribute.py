@@ -190,9 +190,14 @@ def _from_spec(spec: DistributionSpec) -> Placement | None:
         if spec.kind == "model_parallel":
             raise _wrong_backend("model_parallel", "jax")
         if spec.kind == "tpu":
-            resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-            tf.config.experimental_connect_to_cluster(resolver)
-            tf.tpu.experimental.initialize_tpu_system(resolver)
+            try:
+                resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+                tf.config.experimental_connect_to_cluster(resolver)
+                tf.tpu.experimental.initialize_tpu_system(resolver)
+            except Exception as err:  # noqa: BLE001 - TF raises several kinds
+                raise ValueError(
+                    f"distribution='tpu' but TensorFlow finds no TPU: {err}"
+                ) from None
             return _placement(tf.distribute.TPUStrategy(resolver))
         devices = list(spec.devices) or _tf_data_parallel_devices()
         cross_device_ops = None

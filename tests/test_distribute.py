@@ -38,6 +38,7 @@ def test_data_parallel_on_one_device_still_works():
         (42, TypeError, "distribution=42"),
         ("model_parallel", ValueError, "needs the jax backend"),
         (lambda: "nope", TypeError, "returned 'nope'"),
+        ("tpu", ValueError, "distribution='tpu' but .* no TPU"),
     ],
 )
 def test_invalid_or_impossible_distributions_fail_before_training(spec, error, message):
