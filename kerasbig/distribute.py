@@ -171,9 +171,14 @@ def _jax_devices(spec: DistributionSpec) -> list[str]:
     if spec.devices:
         return list(spec.devices)
     if spec.kind == "tpu":
-        devices = keras.distribution.list_devices("tpu")
+        try:
+            devices = keras.distribution.list_devices("tpu")
+        except RuntimeError as err:  # JAX: "Backend 'tpu' failed to initialize"
+            raise ValueError(
+                f"distribution='tpu' but JAX finds no TPU: {err}"
+            ) from None
         if not devices:
-            raise ValueError("distribution='tpu' but JAX sees no TPU device.")
+            raise ValueError("distribution='tpu' but JAX finds no TPU device.")
         return devices
     return keras.distribution.list_devices()
 
