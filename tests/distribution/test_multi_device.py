@@ -15,7 +15,8 @@ import pytest
 HERE = Path(__file__).parent
 
 
-def _run_cases(filename: str, env_extra: dict[str, str]) -> None:
+def _run_cases(filename: str, env_extra: dict[str, str]) -> str:
+    """Run one cases file in a fresh pytest process; return its output."""
     env = {**os.environ, **env_extra, "KERASBIG_CASES": "1"}
     result = subprocess.run(
         [
@@ -40,19 +41,21 @@ def _run_cases(filename: str, env_extra: dict[str, str]) -> None:
     )
     tail = (result.stdout + result.stderr)[-6000:]
     assert result.returncode == 0, tail
-    assert " passed" in result.stdout, tail
+    return result.stdout
 
 
 def test_tensorflow_mirrored_strategy_on_two_logical_cpus():
-    _run_cases("cases_tf_mirrored.py", {"KERAS_BACKEND": "tensorflow"})
+    output = _run_cases("cases_tf_mirrored.py", {"KERAS_BACKEND": "tensorflow"})
+    assert " passed" in output and " failed" not in output
 
 
 def test_jax_distribution_on_four_cpu_devices():
     pytest.importorskip("jax")
-    _run_cases(
+    output = _run_cases(
         "cases_jax_devices.py",
         {
             "KERAS_BACKEND": "jax",
             "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
         },
     )
+    assert " passed" in output and " failed" not in output
