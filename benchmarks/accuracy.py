@@ -111,7 +111,7 @@ def ucr(quick: bool, path) -> None:
             cell="gru",
             units=(64,),
             bidirectional=True,
-            head="mean",
+            global_pooling="mean",
             batch_size=16,
             epochs=epochs or 150,
             optimizer__learning_rate=3e-3,

@@ -3,18 +3,28 @@
 The life of a fit reads top to bottom in :meth:`BaseKerasEstimator._fit`::
 
     check parameters -> validate X, y -> encode targets -> weigh samples
-        -> build the model -> compile it -> adapt targets to it -> train
+        -> make the model -> compile it -> train -> record the history
 
-Subclasses fill in the target-specific steps (``_encode_targets``,
-``_default_loss``, ``_targets_for_model``, ``_decode``); families of models
-(CNN, RNN, Transformer) fill in ``_model_builder`` and ``_validate_X``.
+and a prediction in :meth:`BaseKerasEstimator._predict_raw`::
+
+    validate X -> the model's output (float64) -> decoded by the subclass
+
+Subclasses fill in plain hooks, each with one job:
+
+* the target side (:class:`~kerasbig.KerasClassifier`,
+  :class:`~kerasbig.KerasRegressor`): ``_encode_targets``, ``_sample_weight``,
+  ``_default_loss``, ``_check_output_units``, ``_targets_for_model``, and
+  ``predict`` / ``predict_proba``, which decode the model's output;
+* the input and network side (the model families): ``_input_to_array``,
+  ``_array_for_model``, ``_make_model`` and ``_extra_callbacks``.
+
+Where the model is placed (``distribution=``) is :mod:`kerasbig.distribute`'s
+business: this module only hands it the data and the model.
 """
 
 from __future__ import annotations
 
 import contextlib
-import numbers
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,10 +34,26 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kerasbig import distribute, precision
-from kerasbig.building import call_builder, copy_model, output_units
-from kerasbig.compiling import make_callbacks, make_loss, make_metrics, make_optimizer
-from kerasbig.routing import DESTINATIONS, check_routed_names, destination_of, route
-from kerasbig.seeding import seed_from_random_state, seeded
+from kerasbig.building import fitted_meta, make_model, model_param, output_units
+from kerasbig.compiling import compile_kwargs, compile_model, make_callbacks, make_loss
+from kerasbig.parameters import (
+    NONE,
+    Boolean,
+    Interval,
+    Options,
+    Satisfies,
+    validate_estimator_params,
+)
+from kerasbig.routing import (
+    DESTINATIONS,
+    check_routed_names,
+    destination_of,
+    hyperparameters,
+    route,
+)
+from kerasbig.sample_weight import check_sample_weight
+from kerasbig.seeding import is_random_state, seed_from_random_state, seeded
+from kerasbig.signatures import store_params
 
 
 @contextlib.contextmanager
@@ -42,39 +68,36 @@ def _unchanged_on_error(estimator) -> Iterator[None]:
         raise
 
 
-def _check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
-    """Validate ``sample_weight`` and return it as float64, or None."""
-    if sample_weight is None:
-        return None
-    if isinstance(sample_weight, numbers.Number):
-        sample_weight = np.full(n_samples, sample_weight)
-    try:
-        sw = np.asarray(sample_weight, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(
-            f"sample_weight must be numeric; got {type(sample_weight).__name__}: {err}"
-        ) from None
-    if sw.shape != (n_samples,):
-        raise ValueError(
-            f"sample_weight has shape {sw.shape}; expected ({n_samples},), one "
-            "weight per sample."
-        )
-    if not np.all(np.isfinite(sw)):
-        raise ValueError("sample_weight contains NaN or infinity.")
-    if np.any(sw < 0):
-        raise ValueError("sample_weight contains negative values.")
-    if sw.sum() <= 0:
-        raise ValueError(
-            "sample_weight sums to zero: at least one sample needs a positive weight."
-        )
-    return sw
+_BATCH_SIZE = [NONE, Interval(int, 1), Options(-1)]
 
 
 class BaseKerasEstimator(BaseEstimator):
     """Shared machinery of :class:`KerasClassifier` and :class:`KerasRegressor`.
 
-    Not meant to be used directly; see the subclasses for the parameters.
+    Not meant to be used directly; see the subclasses for the parameters. The
+    signature of ``__init__`` is the one definition of the training
+    parameters that every kerasbig estimator shares (see
+    :mod:`kerasbig.signatures`).
     """
+
+    _parameter_constraints = {
+        "warm_start": [Boolean()],
+        "random_state": [
+            Satisfies(
+                is_random_state,
+                "None, an int, a numpy.random.RandomState or a Generator",
+            )
+        ],
+        "batch_size": _BATCH_SIZE,
+        "validation_batch_size": _BATCH_SIZE,
+        "verbose": [Interval(int, 0), Boolean(), Options("auto")],
+        "validation_split": [Interval(float, 0.0, 1.0, closed="left")],
+        "shuffle": [Boolean(), Options("batch")],
+        "run_eagerly": [Boolean()],
+        "epochs": [Interval(int, 1)],
+        "distribution": [Satisfies(distribute.is_valid, distribute.EXPECTED)],
+        "precision": [NONE, Options(*precision.PRECISIONS)],
+    }
 
     def __init__(
         self,
@@ -98,24 +121,7 @@ class BaseKerasEstimator(BaseEstimator):
         precision: str | None = None,
         **kwargs,
     ):
-        self.model = model
-        self.build_fn = build_fn
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.optimizer = optimizer
-        self.loss = loss
-        self.metrics = metrics
-        self.batch_size = batch_size
-        self.validation_batch_size = validation_batch_size
-        self.verbose = verbose
-        self.callbacks = callbacks
-        self.validation_split = validation_split
-        self.shuffle = shuffle
-        self.run_eagerly = run_eagerly
-        self.epochs = epochs
-        self.distribution = distribution
-        self.precision = precision
-        self._kwargs = dict(kwargs)
+        store_params(self, locals())
 
     # ------------------------------------------------------------------
     # Parameters: constructor parameters plus free / routed ones
@@ -144,39 +150,13 @@ class BaseKerasEstimator(BaseEstimator):
         return self
 
     def __sklearn_clone__(self):
-        """Clone as scikit-learn does, sharing a live strategy object.
-
-        A ``tf.distribute.Strategy`` or ``keras.distribution.Distribution``
-        cannot be deep-copied; like ``n_jobs``, it names resources, so the
-        clone uses the same object.
-        """
-        live = self.distribution
-        if not distribute.is_live(live):
-            return super().__sklearn_clone__()
-        self.distribution = None
-        try:
-            twin = super().__sklearn_clone__()
-        finally:
-            self.distribution = live
-        twin.distribution = live
-        return twin
+        """Clone as scikit-learn does; a live strategy object is shared, not copied."""
+        return distribute.clone_sharing_live(self, super().__sklearn_clone__)
 
     def __getstate__(self):
         """Pickle a live strategy as its spec, and drop the resolved placement."""
-        state = dict(super().__getstate__())
-        state.pop("_placement", None)
-        if "distribution" in state:
-            state["distribution"] = distribute.portable(state["distribution"])
-        return state
+        return distribute.picklable_state(super().__getstate__())
 
-    def _hyperparameters(self) -> dict[str, Any]:
-        """Arguments for the model-building function: free and ``model__`` ones."""
-        free = {k: v for k, v in self._kwargs.items() if destination_of(k) is None}
-        return {**free, **route(self._kwargs, "model")}
-
-    # ------------------------------------------------------------------
-    # scikit-learn plumbing
-    # ------------------------------------------------------------------
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
 
@@ -207,7 +187,8 @@ class BaseKerasEstimator(BaseEstimator):
 
         Returns
         -------
-        self
+        self : object
+            The fitted estimator.
         """
         return self._fit(
             X, y, sample_weight=sample_weight, fit_kwargs=kwargs, warm=self.warm_start
@@ -216,9 +197,17 @@ class BaseKerasEstimator(BaseEstimator):
     def initialize(self, X, y):
         """Build and compile the model for ``X, y`` without training it.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            Data of the shape the model will take.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets, from which the output layer and the loss are chosen.
+
         Returns
         -------
-        self
+        self : object
+            The estimator, with an untrained ``model_``.
         """
         return self._fit(X, y, warm=False, train=False)
 
@@ -244,7 +233,7 @@ class BaseKerasEstimator(BaseEstimator):
             X, y = self._validate_X_y(X, y, reset=not warm)
             y_index = self._encode_targets(y, reset=not warm, classes=classes)
             sample_weight = self._sample_weight(
-                _check_sample_weight(sample_weight, X.shape[0]), y_index
+                check_sample_weight(sample_weight, X.shape[0]), y_index
             )
             with seeded(seed):
                 if warm:
@@ -252,26 +241,16 @@ class BaseKerasEstimator(BaseEstimator):
                     placement = self.__dict__.get("_placement")
                 else:
                     placement = distribute.resolve(self.distribution)
-                    with (
-                        distribute.placed(placement),
-                        precision.policy(precision.resolve(self.precision)),
-                    ):
-                        model, units = self._build(X)
+                    with distribute.placed(placement):
+                        model = self._make_model(X, seed)
+                        units = output_units(model, X[:1])
                         self._compile(model, units, placement)
                 if train:
-                    with distribute.placed(placement):
-                        history = self._train(
-                            model,
-                            X,
-                            self._targets_for_model(y_index, model, units),
-                            sample_weight,
-                            epochs,
-                            fit_kwargs or {},
-                            placement,
-                        )
-            self.model_ = model
-            self._model_units = units
-            self._placement = placement
+                    y_model = self._targets_for_model(y_index, model, units)
+                    history = self._train(
+                        model, X, y_model, sample_weight, placement, epochs, fit_kwargs
+                    )
+            self.model_, self._model_units, self._placement = model, units, placement
             if not warm:
                 self.history_ = {}
             if train:
@@ -280,38 +259,19 @@ class BaseKerasEstimator(BaseEstimator):
         return self
 
     def _check_params(self) -> None:
-        """Check the training parameters' values (raised before any work)."""
+        """Check every parameter's value against its declaration, before any work."""
+        validate_estimator_params(self)
         check_routed_names(self._kwargs)
-        distribute.check(self.distribution)
-        precision.check(self.precision)
-        self._check_int("epochs", self.epochs, minimum=1)
-        for name in ("batch_size", "validation_batch_size"):
-            value = getattr(self, name)
-            if value is not None and value != -1:  # -1: all rows in one batch
-                self._check_int(name, value, minimum=1)
-        if not (
-            isinstance(self.validation_split, numbers.Real)
-            and 0.0 <= self.validation_split < 1.0
-        ):
-            raise ValueError(
-                f"validation_split={self.validation_split!r} is invalid; expected "
-                "a float in [0, 1)."
-            )
 
-    def _check_int(self, name: str, value, minimum: int) -> None:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Integral)
-            or value < minimum
-        ):
-            raise ValueError(
-                f"{name}={value!r} is invalid; expected an integer >= {minimum}."
-            )
-
+    # ------------------------------------------------------------------
+    # Input: one path for fit and predict
+    # ------------------------------------------------------------------
     def _validate_X_y(self, X, y, reset: bool):
+        """``X`` as the network reads it, and ``y`` as an array."""
         if y is None:
             # validate_data raises scikit-learn's standard "requires y" error.
             return validate_data(self, X, y, reset=reset), None
+        X, facts = self._input_to_array(X, reset)
         X, y = validate_data(
             self,
             X,
@@ -325,186 +285,105 @@ class BaseKerasEstimator(BaseEstimator):
         if hasattr(y, "toarray"):
             y = y.toarray()
         if reset:
-            self.X_shape_ = X.shape
-            self.X_dtype_ = X.dtype
-            self.y_dtype_ = y.dtype
-            self.y_ndim_ = y.ndim
-        return X, y
+            self.X_shape_, self.X_dtype_ = X.shape, X.dtype
+            self.y_dtype_, self.y_ndim_ = y.dtype, y.ndim
+        return self._array_for_model(X, reset, facts), y
 
     def _validate_X(self, X) -> np.ndarray:
-        """Validate ``X`` at predict time against what ``fit`` saw."""
+        """``X`` at predict time, checked against what ``fit`` saw."""
         check_is_fitted(self)
-        return validate_data(
+        X, facts = self._input_to_array(X, reset=False)
+        X = validate_data(
             self, X, reset=False, allow_nd=True, dtype=("float32", "float64")
         )
+        return self._array_for_model(X, False, facts)
 
-    def _meta(self) -> dict[str, Any]:
-        """What the model-building function may ask for by name."""
-        return {
-            "n_features_in_": self.n_features_in_,
-            "X_shape_": self.X_shape_,
-            "X_dtype_": self.X_dtype_,
-            "target_type_": self.target_type_,
-            "n_classes_": getattr(self, "n_classes_", None),
-            "classes_": getattr(self, "classes_", None),
-            "n_outputs_": self.n_outputs_,
-            "n_outputs_expected_": 1,
-            "y_dtype_": self.y_dtype_,
-            "y_ndim_": self.y_ndim_,
-        }
+    def _input_to_array(self, X, reset: bool) -> tuple[Any, dict]:
+        """What the user passed -> an array-like ``validate_data`` can check.
 
-    def _model_builder(self):
-        """The model parameter: a keras.Model or a callable that builds one.
-
-        Model families override this with their own builder.
+        Also returns facts about the input that ``_array_for_model`` needs
+        (e.g. that ``X`` was a list of sequences, now padded).
         """
-        if self.model is not None and self.build_fn is not None:
-            raise ValueError(
-                "Both model and build_fn are set; pass only model= (build_fn is "
-                "its deprecated alias)."
-            )
-        if self.model is None and self.build_fn is None:
-            if hasattr(self, "_keras_build_fn"):  # scikeras's subclass pattern
-                return self._keras_build_fn
-            raise ValueError(
-                f"{type(self).__name__}(model=None): pass a keras.Model or a "
-                "function that builds one, e.g. model=build_fn."
-            )
-        if self.build_fn is not None:
-            warnings.warn(
-                "build_fn is deprecated; pass the same callable as model=.",
-                FutureWarning,
-                stacklevel=4,
-            )
-            return self.build_fn
-        return self.model
+        return X, {}
+
+    def _array_for_model(self, X: np.ndarray, reset: bool, facts: dict) -> np.ndarray:
+        """The validated array -> what the network reads."""
+        return X
+
+    # ------------------------------------------------------------------
+    # The network
+    # ------------------------------------------------------------------
+    def _make_model(self, X: np.ndarray, seed: int | None) -> keras.Model:
+        """A new, uncompiled (or builder-compiled) model for this fit."""
+        meta = fitted_meta(self)
+        context = {
+            **meta,
+            "meta": meta,
+            "compile_kwargs": self._compile_kwargs(),
+            "params": self.get_params(),
+            "seed": seed,
+        }
+        return make_model(
+            model_param(self),
+            hyperparameters=hyperparameters(self._kwargs),
+            context=context,
+            precision=self.precision,
+        )
 
     def _compile_kwargs(self) -> dict[str, Any]:
-        params = self._kwargs
-        return {
-            "optimizer": make_optimizer(self.optimizer, route(params, "optimizer")),
-            "loss": make_loss(self.loss, route(params, "loss"))
-            if self.loss not in (None, "auto")
-            else None,
-            "metrics": make_metrics(self.metrics, route(params, "metrics")),
-            "run_eagerly": self.run_eagerly,
-            **route(params, "compile"),
-        }
-
-    def _build(self, X: np.ndarray) -> tuple[keras.Model, int]:
-        """The model and the number of units of its output."""
-        spec = self._model_builder()
-        if isinstance(spec, keras.Model):
-            if self.precision is not None:
-                raise ValueError(
-                    f"precision={self.precision!r} applies to models the estimator "
-                    "builds; model is a keras.Model instance, already built. Pass a "
-                    "model-building function, or build the model under "
-                    "keras.config.set_dtype_policy yourself."
-                )
-            if self._hyperparameters():
-                raise ValueError(
-                    "model is a keras.Model instance, so the hyperparameters "
-                    f"{sorted(self._hyperparameters())} have nowhere to go; pass a "
-                    "model-building function to use them."
-                )
-            model = copy_model(spec)
-        elif callable(spec):
-            meta = self._meta()
-            context = {
-                **meta,
-                "meta": meta,
-                "compile_kwargs": self._compile_kwargs(),
-                "params": self.get_params(),
-            }
-            model = call_builder(spec, self._hyperparameters(), context)
-        else:
-            raise TypeError(
-                f"model={spec!r} is neither a keras.Model nor a callable that "
-                "builds one."
-            )
-        if not isinstance(model, keras.Model):
-            raise TypeError(
-                f"The model-building function returned {type(model).__name__}; "
-                "expected a keras.Model."
-            )
-        return model, output_units(model, X[:1])
+        return compile_kwargs(
+            self.optimizer, self.loss, self.metrics, self.run_eagerly, self._kwargs
+        )
 
     def _compile(self, model: keras.Model, units: int, placement) -> None:
         """Compile with the estimator's settings, unless the builder did."""
-        if not getattr(model, "compiled", False):
-            compile_kwargs = distribute.compile_kwargs_for(
-                placement, self._compile_kwargs()
-            )
-            if compile_kwargs["loss"] is None:
-                compile_kwargs["loss"] = make_loss(
-                    self._default_loss(units), route(self._kwargs, "loss")
-                )
-            model.compile(**compile_kwargs)
-        elif getattr(model, "loss", None) is None:
-            raise ValueError(
-                "The model was compiled without a loss. Compile it with one, or "
-                "return it uncompiled so the estimator compiles it (compile_kwargs"
-                "['loss'] is None while loss='auto': the loss is chosen once the "
-                "model's output is known)."
-            )
+        compile_model(
+            model,
+            distribute.compile_kwargs_for(placement, self._compile_kwargs()),
+            default_loss=lambda: make_loss(
+                self._default_loss(units), route(self._kwargs, "loss")
+            ),
+        )
         self._check_output_units(units, model)
 
-    def _train(self, model, X, y, sample_weight, epochs, fit_kwargs, placement):
-        params = self._kwargs
+    # ------------------------------------------------------------------
+    # Training
+    # ------------------------------------------------------------------
+    def _fit_args(self, n_rows: int, epochs: int | None, fit_kwargs) -> dict:
+        """Arguments of ``keras.Model.fit``: parameters, ``fit__`` ones, call ones."""
         fit_args = {
             "batch_size": self.batch_size,
             "epochs": self.epochs if epochs is None else epochs,
             "verbose": self.verbose,
-            "callbacks": make_callbacks(self.callbacks, route(params, "callbacks")),
+            "callbacks": make_callbacks(
+                self.callbacks, route(self._kwargs, "callbacks")
+            ),
             "validation_split": self.validation_split,
             "shuffle": self.shuffle,
             "validation_batch_size": self.validation_batch_size,
-            **route(params, "fit"),
-            **fit_kwargs,
+            **route(self._kwargs, "fit"),
+            **(fit_kwargs or {}),
         }
         for name in ("batch_size", "validation_batch_size"):
             if fit_args.get(name) == -1:
-                fit_args[name] = len(X)
-        if placement is not None:
-            X, y, sample_weight = self._fit_to_replicas(
-                X, y, sample_weight, fit_args, placement.replicas, placement.share
-            )
-        return model.fit(X, y, sample_weight=sample_weight, **fit_args)
+                fit_args[name] = n_rows
+        fit_args["callbacks"] = [
+            *(fit_args["callbacks"] or []),
+            *self._extra_callbacks(fit_args),
+        ]
+        return fit_args
 
-    @staticmethod
-    def _fit_to_replicas(X, y, sample_weight, fit_args, replicas, share=(0, 1)):
-        """Pad data and round batch sizes so every batch splits over replicas.
-
-        Keras' ``validation_split`` (the last rows) is done here, before
-        padding, so that padded rows never become validation data. In a
-        multi-process job each process then keeps its share of every batch.
-        """
-        for name in ("batch_size", "validation_batch_size"):
-            if fit_args.get(name) is not None or name == "batch_size":
-                fit_args[name] = distribute.round_batch_size(fit_args[name], replicas)
-        split = fit_args.pop("validation_split", 0.0) or 0.0
-        if split:
-            cut = int(np.ceil(len(X) * (1.0 - split)))
-            weights = np.ones(len(X)) if sample_weight is None else sample_weight
-            Xv, yv, wv = distribute.pad_for_training(
-                X[cut:], y[cut:], weights[cut:], replicas
-            )
-            val_batch = fit_args.get("validation_batch_size") or fit_args["batch_size"]
-            rows, val_batch = distribute.rows_for_process(len(Xv), val_batch, share)
-            fit_args["validation_data"] = (Xv[rows], yv[rows], wv[rows])
-            if fit_args.get("validation_batch_size") is not None or share[1] > 1:
-                fit_args["validation_batch_size"] = val_batch
-            X, y = X[:cut], y[:cut]
-            sample_weight = None if sample_weight is None else sample_weight[:cut]
-        X, y, sample_weight = distribute.pad_for_training(X, y, sample_weight, replicas)
-        rows, fit_args["batch_size"] = distribute.rows_for_process(
-            len(X), fit_args["batch_size"], share
+    def _train(self, model, X, y, sample_weight, placement, epochs, fit_kwargs):
+        fit_args = self._fit_args(len(X), epochs, fit_kwargs)
+        X, y, sample_weight, fit_args = distribute.prepare_fit(
+            X, y, sample_weight, fit_args, placement
         )
-        if len(rows) == len(X):
-            return X, y, sample_weight
-        weights = np.ones(len(X)) if sample_weight is None else sample_weight
-        return X[rows], y[rows], weights[rows]
+        with distribute.placed(placement):
+            return model.fit(X, y, sample_weight=sample_weight, **fit_args)
+
+    def _extra_callbacks(self, fit_args: dict) -> list:
+        """Callbacks the estimator adds to the user's for this fit."""
+        return []
 
     # ------------------------------------------------------------------
     # Prediction
@@ -524,26 +403,13 @@ class BaseKerasEstimator(BaseEstimator):
         }
         if predict_args["batch_size"] == -1:
             predict_args["batch_size"] = max(len(X), 1)
-        placement = self.__dict__.get("_placement")
-        if placement is not None and placement.is_multi_process:
-            # Keras' predict cannot fetch outputs that span other processes'
-            # devices (RuntimeError "Fetching value for `jax.Array` that spans
-            # non-addressable devices"). Outside the distribution each process
-            # predicts the rows it is given on its own, with no collective.
-            placement = None
-        n_rows = len(X)
-        if placement is not None:
-            X = X[distribute.pad_rows(n_rows, placement.replicas)]
-            predict_args["batch_size"] = distribute.round_batch_size(
-                predict_args["batch_size"], placement.replicas
-            )
-        with distribute.placed(placement):
-            out = self.model_.predict(X, **predict_args)
-        out = np.asarray(out, dtype=np.float64)[:n_rows]
-        return out.reshape(n_rows, -1)
+        out = distribute.predict(
+            self.model_, X, predict_args, self.__dict__.get("_placement")
+        )
+        return np.asarray(out, dtype=np.float64).reshape(len(X), -1)
 
     # ------------------------------------------------------------------
-    # Hooks for subclasses
+    # Target hooks, filled in by KerasClassifier and KerasRegressor
     # ------------------------------------------------------------------
     _y_numeric = False
 

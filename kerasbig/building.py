@@ -1,17 +1,22 @@
 """Getting a model: calling a model-building function, copying a given model.
 
-Used by :mod:`kerasbig.base` between validating the data and compiling.
+Used by the general wrappers' ``_make_model`` (:mod:`kerasbig.base`) between
+validating the data and compiling. The model families build their networks
+with their own builders instead.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import keras
 import numpy as np
+
+from kerasbig import precision as precision_policy
 
 
 def output_units(model: keras.Model, X_probe: np.ndarray) -> int:
@@ -92,3 +97,90 @@ def call_builder(
             f"({sorted(context)}) nor a parameter of the estimator."
         )
     return builder(**kwargs)
+
+
+def make_model(
+    spec: Any,
+    *,
+    hyperparameters: dict[str, Any],
+    context: dict[str, Any],
+    precision: str | None,
+) -> keras.Model:
+    """The model the ``model`` parameter describes, fresh for one fit.
+
+    ``spec`` is a ``keras.Model`` (copied, so the parameter is never mutated)
+    or a callable that builds one (called through :func:`call_builder` under
+    the ``precision`` dtype policy).
+    """
+    if isinstance(spec, keras.Model):
+        if precision is not None:
+            raise ValueError(
+                f"precision={precision!r} applies to models the estimator "
+                "builds; model is a keras.Model instance, already built. Pass a "
+                "model-building function, or build the model under "
+                "keras.config.set_dtype_policy yourself."
+            )
+        if hyperparameters:
+            raise ValueError(
+                "model is a keras.Model instance, so the hyperparameters "
+                f"{sorted(hyperparameters)} have nowhere to go; pass a "
+                "model-building function to use them."
+            )
+        return copy_model(spec)
+    if not callable(spec):
+        raise TypeError(
+            f"model={spec!r} is neither a keras.Model nor a callable that builds one."
+        )
+    with precision_policy.policy(precision_policy.resolve(precision)):
+        model = call_builder(spec, hyperparameters, context)
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"The model-building function returned {type(model).__name__}; "
+            "expected a keras.Model."
+        )
+    return model
+
+
+def model_param(estimator: Any) -> Any:
+    """The estimator's ``model`` parameter: a keras.Model or a builder.
+
+    ``build_fn`` (scikeras's name) is a deprecated alias; a subclass with a
+    ``_keras_build_fn`` method (scikeras's subclassing pattern) needs neither.
+    """
+    model, build_fn = estimator.model, estimator.build_fn
+    if model is not None and build_fn is not None:
+        raise ValueError(
+            "Both model and build_fn are set; pass only model= (build_fn is "
+            "its deprecated alias)."
+        )
+    if build_fn is not None:
+        warnings.warn(
+            "build_fn is deprecated; pass the same callable as model=.",
+            FutureWarning,
+            stacklevel=6,
+        )
+        return build_fn
+    if model is None:
+        if hasattr(estimator, "_keras_build_fn"):
+            return estimator._keras_build_fn
+        raise ValueError(
+            f"{type(estimator).__name__}(model=None): pass a keras.Model or a "
+            "function that builds one, e.g. model=build_fn."
+        )
+    return model
+
+
+def fitted_meta(estimator: Any) -> dict[str, Any]:
+    """What a model-building function may ask for by name (scikeras's ``meta``)."""
+    return {
+        "n_features_in_": getattr(estimator, "n_features_in_", None),
+        "X_shape_": estimator.X_shape_,
+        "X_dtype_": estimator.X_dtype_,
+        "target_type_": estimator.target_type_,
+        "n_classes_": getattr(estimator, "n_classes_", None),
+        "classes_": getattr(estimator, "classes_", None),
+        "n_outputs_": estimator.n_outputs_,
+        "n_outputs_expected_": 1,
+        "y_dtype_": estimator.y_dtype_,
+        "y_ndim_": estimator.y_ndim_,
+    }

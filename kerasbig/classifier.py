@@ -9,6 +9,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from kerasbig.base import BaseKerasEstimator
+from kerasbig.parameters import NONE, Options, Satisfies
+from kerasbig.signatures import keyword, make_init, parameters_of
 
 _ONEHOT = "multiclass-onehot"
 _MULTILABEL = "multilabel-indicator"
@@ -128,50 +130,20 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
     (3, 3)
     """
 
-    def __init__(
-        self,
-        model=None,
-        *,
-        build_fn=None,
-        warm_start: bool = False,
-        random_state=None,
-        optimizer="rmsprop",
-        loss=None,
-        metrics=None,
-        batch_size: int | None = None,
-        validation_batch_size: int | None = None,
-        verbose: int = 0,
-        callbacks=None,
-        validation_split: float = 0.0,
-        shuffle: bool = True,
-        run_eagerly: bool = False,
-        epochs: int = 1,
-        class_weight=None,
-        distribution=None,
-        precision: str | None = None,
-        **kwargs,
-    ):
-        super().__init__(
-            model=model,
-            build_fn=build_fn,
-            warm_start=warm_start,
-            random_state=random_state,
-            optimizer=optimizer,
-            loss=loss,
-            metrics=metrics,
-            batch_size=batch_size,
-            validation_batch_size=validation_batch_size,
-            verbose=verbose,
-            callbacks=callbacks,
-            validation_split=validation_split,
-            shuffle=shuffle,
-            run_eagerly=run_eagerly,
-            epochs=epochs,
-            distribution=distribution,
-            precision=precision,
-            **kwargs,
-        )
-        self.class_weight = class_weight
+    _parameter_constraints = {
+        "class_weight": [
+            NONE,
+            Options("balanced"),
+            Satisfies(lambda v: isinstance(v, dict), "a dict {class_label: weight}"),
+        ],
+    }
+
+    __init__ = make_init(
+        [
+            *parameters_of(BaseKerasEstimator.__init__),
+            keyword("class_weight", None, "dict | str | None"),
+        ]
+    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

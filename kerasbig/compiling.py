@@ -15,7 +15,7 @@ from typing import Any
 
 import keras
 
-from kerasbig.routing import split_item_args
+from kerasbig.routing import route, split_item_args
 
 
 def _camel_lookup(module, name: str):
@@ -200,3 +200,40 @@ def make_callbacks(spec, args: Mapping[str, Any]) -> list:
                 "instance or class."
             )
     return out
+
+
+def compile_kwargs(optimizer, loss, metrics, run_eagerly, params) -> dict[str, Any]:
+    """``keras.Model.compile`` arguments from an estimator's parameters.
+
+    ``params`` holds the routed parameters (``optimizer__``, ``loss__``,
+    ``metrics__``, ``compile__``). The loss is None when it is to be chosen
+    from the target (``loss=None`` or ``"auto"``).
+    """
+    return {
+        "optimizer": make_optimizer(optimizer, route(params, "optimizer")),
+        "loss": make_loss(loss, route(params, "loss"))
+        if loss not in (None, "auto")
+        else None,
+        "metrics": make_metrics(metrics, route(params, "metrics")),
+        "run_eagerly": run_eagerly,
+        **route(params, "compile"),
+    }
+
+
+def compile_model(model, kwargs: dict, default_loss: Callable[[], Any]) -> None:
+    """Compile ``model`` with ``kwargs`` unless its builder compiled it.
+
+    ``default_loss()`` gives the loss when ``kwargs`` has none. A model the
+    builder compiled must have a loss.
+    """
+    if not getattr(model, "compiled", False):
+        if kwargs["loss"] is None:
+            kwargs = {**kwargs, "loss": default_loss()}
+        model.compile(**kwargs)
+    elif getattr(model, "loss", None) is None:
+        raise ValueError(
+            "The model was compiled without a loss. Compile it with one, or "
+            "return it uncompiled so the estimator compiles it (compile_kwargs"
+            "['loss'] is None while loss='auto': the loss is chosen once the "
+            "model's output is known)."
+        )

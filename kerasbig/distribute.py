@@ -34,9 +34,14 @@ from typing import Any
 import keras
 import numpy as np
 
+from kerasbig.parameters import InvalidParameterError
+
 _ALIASES = {"mirrored": "data_parallel"}
-# keras.distribution does not export its base class; both public classes share it.
-_KerasDistribution = keras.distribution.DataParallel.__mro__[1]
+# The public distributions; keras.distribution does not export their base class.
+_KERAS_DISTRIBUTIONS = (
+    keras.distribution.DataParallel,
+    keras.distribution.ModelParallel,
+)
 _NAMES = ("auto", "data_parallel", "mirrored", "model_parallel", "tpu")
 
 
@@ -100,7 +105,7 @@ def _is_tf_strategy(obj) -> bool:
 
 
 def _is_keras_distribution(obj) -> bool:
-    return isinstance(obj, _KerasDistribution)
+    return isinstance(obj, _KERAS_DISTRIBUTIONS)
 
 
 def is_live(obj) -> bool:
@@ -322,29 +327,27 @@ def rows_for_process(n_rows: int, batch_size: int, share: tuple[int, int]):
     return np.concatenate(parts), batch_size // count
 
 
-def check(spec) -> None:
-    """Raise for a ``distribution`` value that can never be valid (cheap)."""
+EXPECTED = (
+    f"None, one of {list(_NAMES)}, a tf.distribute.Strategy, a "
+    "keras.distribution.Distribution or a callable returning one"
+)
+
+
+def is_valid(spec) -> bool:
+    """False for a ``distribution`` value that can never be valid (cheap)."""
     if spec is None or isinstance(spec, DistributionSpec) or is_live(spec):
-        return
+        return True
     if isinstance(spec, str):
-        if spec not in _NAMES:
-            raise ValueError(
-                f"distribution={spec!r} is not recognised; expected None, one of "
-                f"{list(_NAMES)}, a tf.distribute.Strategy, a "
-                "keras.distribution.Distribution or a callable returning one."
-            )
-        return
-    if not callable(spec):
-        raise TypeError(
-            f"distribution={spec!r} ({type(spec).__name__}) is invalid; expected "
-            f"None, one of {list(_NAMES)}, a tf.distribute.Strategy, a "
-            "keras.distribution.Distribution or a callable returning one."
-        )
+        return spec in _NAMES
+    return callable(spec)
 
 
 def resolve(spec) -> Placement | None:
     """Turn a ``distribution`` value into a :class:`Placement` (or None)."""
-    check(spec)
+    if not is_valid(spec):
+        raise InvalidParameterError(
+            f"distribution={spec!r} is invalid; expected {EXPECTED}."
+        )
     if spec is None:
         return None
     if is_live(spec):
@@ -365,6 +368,34 @@ def resolve(spec) -> Placement | None:
             "tf.distribute.Strategy or a keras.distribution.Distribution."
         )
     return resolve(made)
+
+
+def clone_sharing_live(estimator, clone):
+    """``clone()`` of ``estimator``, sharing its live strategy object if any.
+
+    A ``tf.distribute.Strategy`` or ``keras.distribution.Distribution``
+    cannot be deep-copied; like ``n_jobs``, it names resources, so the clone
+    uses the same object.
+    """
+    live = estimator.distribution
+    if not is_live(live):
+        return clone()
+    estimator.distribution = None
+    try:
+        twin = clone()
+    finally:
+        estimator.distribution = live
+    twin.distribution = live
+    return twin
+
+
+def picklable_state(state: dict) -> dict:
+    """An estimator's pickled state: a live strategy as its spec, no placement."""
+    state = dict(state)
+    state.pop("_placement", None)
+    if "distribution" in state:
+        state["distribution"] = portable(state["distribution"])
+    return state
 
 
 def portable(spec):
@@ -470,3 +501,70 @@ def compile_kwargs_for(placement: Placement | None, compile_kwargs: dict) -> dic
         )
         out["steps_per_execution"] = 1
     return out
+
+
+# ----------------------------------------------------------------------
+# What the estimator calls: training data and predictions under a placement
+# ----------------------------------------------------------------------
+def prepare_fit(X, y, sample_weight, fit_args: dict, placement: Placement | None):
+    """``X, y, sample_weight, fit_args`` as ``keras.Model.fit`` needs them here.
+
+    Without a placement they come back unchanged. Under one, batch sizes are
+    rounded up to a multiple of the replicas and the data are padded with
+    zero-weight copies of rows so that every batch splits evenly. Keras'
+    ``validation_split`` (the last rows) is done here, before padding, so that
+    padded rows never become validation data. In a multi-process job each
+    process then keeps its share of every batch.
+    """
+    if placement is None:
+        return X, y, sample_weight, fit_args
+    fit_args = dict(fit_args)
+    replicas, share = placement.replicas, placement.share
+    for name in ("batch_size", "validation_batch_size"):
+        if fit_args.get(name) is not None or name == "batch_size":
+            fit_args[name] = round_batch_size(fit_args.get(name), replicas)
+    split = fit_args.pop("validation_split", 0.0) or 0.0
+    if split:
+        cut = int(np.ceil(len(X) * (1.0 - split)))
+        weights = np.ones(len(X)) if sample_weight is None else sample_weight
+        Xv, yv, wv = pad_for_training(X[cut:], y[cut:], weights[cut:], replicas)
+        val_batch = fit_args.get("validation_batch_size") or fit_args["batch_size"]
+        rows, val_batch = rows_for_process(len(Xv), val_batch, share)
+        fit_args["validation_data"] = (Xv[rows], yv[rows], wv[rows])
+        if fit_args.get("validation_batch_size") is not None or share[1] > 1:
+            fit_args["validation_batch_size"] = val_batch
+        X, y = X[:cut], y[:cut]
+        sample_weight = None if sample_weight is None else sample_weight[:cut]
+    X, y, sample_weight = pad_for_training(X, y, sample_weight, replicas)
+    rows, fit_args["batch_size"] = rows_for_process(
+        len(X), fit_args["batch_size"], share
+    )
+    if len(rows) == len(X):
+        return X, y, sample_weight, fit_args
+    weights = np.ones(len(X)) if sample_weight is None else sample_weight
+    return X[rows], y[rows], weights[rows], fit_args
+
+
+def predict(model, X, predict_args: dict, placement: Placement | None) -> np.ndarray:
+    """``model.predict(X)`` inside the placement, one output row per row of ``X``.
+
+    Under a placement the rows are padded (cyclically) to a multiple of the
+    replicas and the batch size rounded up, then the padding is cut off. In a
+    multi-process JAX job Keras cannot fetch outputs that span other
+    processes' devices, so each process predicts the rows it is given on its
+    own, outside the distribution.
+    """
+    if placement is not None and placement.is_multi_process:
+        placement = None
+    n_rows = len(X)
+    if placement is not None:
+        X = X[pad_rows(n_rows, placement.replicas)]
+        predict_args = {
+            **predict_args,
+            "batch_size": round_batch_size(
+                predict_args.get("batch_size"), placement.replicas
+            ),
+        }
+    with placed(placement):
+        out = model.predict(X, **predict_args)
+    return np.asarray(out)[:n_rows]

@@ -14,15 +14,7 @@ from collections.abc import Iterator
 
 import keras
 
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
-
-
-def check(precision) -> None:
-    if precision is not None and precision not in PRECISIONS:
-        raise ValueError(
-            f"precision={precision!r} is invalid; expected None (Keras' current "
-            f"policy) or one of {list(PRECISIONS)}."
-        )
+PRECISIONS = ("float32", "float64", "mixed_bfloat16", "mixed_float16", "auto")
 
 
 def _has_fast_bfloat16() -> bool:
@@ -55,7 +47,6 @@ def _has_fast_bfloat16() -> bool:
 
 def resolve(precision) -> str | None:
     """The dtype policy name for ``precision`` (None: leave Keras' policy)."""
-    check(precision)
     if precision == "auto":
         return "mixed_bfloat16" if _has_fast_bfloat16() else "float32"
     return precision

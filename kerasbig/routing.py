@@ -78,6 +78,18 @@ def route(params: Mapping[str, Any], destination: str) -> dict[str, Any]:
     return {k[len(head) :]: v for k, v in params.items() if k.startswith(head)}
 
 
+def hyperparameters(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Arguments for the model-building function: free and ``model__`` ones.
+
+    Examples
+    --------
+    >>> hyperparameters({"hidden": 8, "model__depth": 2, "fit__verbose": 0})
+    {'hidden': 8, 'depth': 2}
+    """
+    free = {k: v for k, v in params.items() if destination_of(k) is None}
+    return {**free, **route(params, "model")}
+
+
 def split_item_args(args: Mapping[str, Any], key: Any) -> dict[str, Any]:
     """Arguments for one item of a list/dict destination.
 

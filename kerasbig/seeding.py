@@ -1,9 +1,24 @@
 """Reproducible fits without leaving global random state changed.
 
-Keras draws weight initialisations, dropout masks and shuffling orders from
-Python's ``random``, NumPy's global generator, TensorFlow's global seed and
-Keras' own global seed generator. ``seeded(random_state)`` seeds all of them
-for the duration of a fit and puts every one back afterwards.
+Two mechanisms, one for what the estimator builds and one for what Keras
+draws while training:
+
+* **explicit seeds**: the seed drawn from ``random_state`` is handed to the
+  model's builder. The family builders give every initializer and dropout
+  layer its own seed derived from it, so the same ``random_state`` builds the
+  same network in any thread, whatever other threads draw meanwhile. A
+  user's model-building function receives it too if it names a ``seed``
+  argument.
+* **global seeds for the fit**: Keras draws default initializer seeds (for
+  layers built without one), shuffling orders and dropout masks from
+  Python's ``random``, NumPy's global generator, TensorFlow's global seed and
+  Keras' own global seed generator. ``seeded(seed)`` seeds all of them for
+  the duration of a fit and puts every one back afterwards.
+
+A model built without explicit seeds takes its initial weights from Python's
+process-wide ``random``: reproducible in one thread, but another thread
+drawing from ``random`` during the build (a dask worker's event loop) changes
+them. Builders that take ``seed`` are reproducible everywhere.
 """
 
 from __future__ import annotations
@@ -15,9 +30,20 @@ from collections.abc import Iterator
 import keras
 import numpy as np
 
-from kerasbig._compat import get_keras_global, keras_default_seeds, set_keras_global
+from kerasbig._compat import get_keras_global, set_keras_global
 
 _KERAS_SEED_ATTRS = ("global_random_seed", "global_seed_generator")
+
+
+def is_random_state(value) -> bool:
+    """True for the ``random_state`` values scikit-learn accepts."""
+    return (
+        value is None
+        or isinstance(
+            value, (int, np.integer, np.random.RandomState, np.random.Generator)
+        )
+        and not isinstance(value, bool)
+    )
 
 
 def seed_from_random_state(random_state) -> int | None:
@@ -67,11 +93,7 @@ def seeded(seed: int | None) -> Iterator[None]:
     tf_seed = tf.compat.v1.random.get_seed(None)[0] if tf is not None else None
     keras.utils.set_random_seed(seed)
     try:
-        # Keras draws default seeds from the process-wide ``random``, which
-        # other threads (a dask worker's event loop, a concurrent fit) may
-        # draw from too; give this thread a generator of its own.
-        with keras_default_seeds(seed):
-            yield
+        yield
     finally:
         random.setstate(py_state)
         np.random.set_state(np_state)

@@ -2,15 +2,12 @@
 
 :class:`FamilyMixin` goes first in each estimator's bases
 (``class CNNClassifier(FamilyMixin, KerasClassifier)``) and fills in the hooks
-of :meth:`kerasbig.base.BaseKerasEstimator._fit`:
+of :class:`kerasbig.base.BaseKerasEstimator`:
 
-``_check_params``
-    the base checks, plus the family's data parameters (``max_length``,
-    ``truncation``, ``early_stopping``, ``patience``), and a clear error for
-    ``model__`` or free hyperparameters, which these estimators do not take:
-    every argument of the builder is a constructor parameter.
-``_validate_X_y`` / ``_validate_X``
-    turn what the user passed into the array the network reads::
+``_input_to_array`` / ``_array_for_model``
+    turn what the user passed into the array the network reads, on the one
+    validation path of the base (``_input_to_array`` -> scikit-learn's
+    ``validate_data`` -> ``_array_for_model``)::
 
         text (list of str)         -> token ids                 (Transformer only)
         list of sequences          -> padded (n, length[, channels])
@@ -19,42 +16,82 @@ of :meth:`kerasbig.base.BaseKerasEstimator._fit`:
         (n, height, width, chan.)  -> as is                     (CNN only)
 
     ``n_features_in_`` stays what scikit-learn expects, ``X.shape[1]`` of the
-    validated array (the padded length for lists of sequences); ``input_shape_`` is
-    one sample's shape as the network reads it.
-``_model_builder``
+    validated array (the padded length for lists of sequences);
+    ``input_shape_`` is one sample's shape as the network reads it.
+``_make_model``
     calls the family's builder with ``input_shape_``, the output units and
     activation the target needs (binary: 1 sigmoid; multiclass: one softmax
     unit per class; multilabel: one sigmoid unit per label; regression: one
-    linear unit per output) and the architecture parameters.
-``_train``
-    adds ``keras.callbacks.EarlyStopping`` when ``early_stopping=True``.
+    linear unit per output), the architecture parameters, the seed drawn
+    from ``random_state`` and the dtype policy ``precision`` names.
+``_extra_callbacks``
+    ``keras.callbacks.EarlyStopping`` when ``early_stopping=True``.
+
+:func:`family_init` composes each estimator's constructor from its builder's
+arguments and the shared training parameters (see :mod:`kerasbig.signatures`).
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
 import numpy as np
 from sklearn.base import is_classifier
-from sklearn.utils.validation import check_is_fitted
 
-from kerasbig.compiling import make_callbacks
+from kerasbig import precision
+from kerasbig.base import BaseKerasEstimator
 from kerasbig.models._inputs import (
-    check_max_length,
-    check_truncation,
+    MAX_LENGTH,
+    TRUNCATION,
     is_sequence_list,
     is_text,
     pad_list,
     report_long,
 )
-from kerasbig.models._validation import check_bool
-from kerasbig.routing import destination_of, route
+from kerasbig.parameters import Boolean, Interval
+from kerasbig.routing import destination_of
+from kerasbig.signatures import Parameter, keyword, make_init, parameters_of
 
-# Builder arguments that come from the data and the target, not from the user.
-DATA_KEYWORDS = ("input_shape", "n_outputs", "output_activation")
+# Builder arguments that come from the data, the target or other parameters.
+DATA_KEYWORDS = ("input_shape", "n_outputs", "output_activation", "seed", "dtype")
+
+# The training defaults of the families, where they differ from the general
+# wrappers' (which train whatever network they are given, once, by default).
+FAMILY_DEFAULTS = {"optimizer": "adam", "epochs": 30}
+
+
+def family_init(
+    builder: Callable[..., keras.Model],
+    *,
+    classifier: bool,
+    input_parameters: Sequence[Parameter] = (),
+) -> Callable[..., None]:
+    """The ``__init__`` of a family estimator, composed from explicit definitions.
+
+    Its parameters: the builder's architecture arguments (with the builder's
+    defaults), the family's input parameters, the training parameters of
+    :meth:`BaseKerasEstimator.__init__` (``FAMILY_DEFAULTS`` over them),
+    ``early_stopping`` and ``patience``, and ``class_weight`` for classifiers.
+    """
+    return make_init(
+        [
+            *parameters_of(builder, exclude=DATA_KEYWORDS, keyword_only=True),
+            *input_parameters,
+            keyword("max_length", None, "int | None"),
+            keyword("truncation", "warn", "str"),
+            *parameters_of(
+                BaseKerasEstimator.__init__,
+                exclude=("model", "build_fn"),
+                defaults=FAMILY_DEFAULTS,
+                keyword_only=True,
+            ),
+            keyword("early_stopping", False, "bool"),
+            keyword("patience", 10, "int"),
+            *([keyword("class_weight", None, "dict | str | None")] * classifier),
+        ]
+    )
 
 
 def _ndim(X: Any) -> int | None:
@@ -78,25 +115,6 @@ def _describe(shape: tuple) -> str:
     return names.get(len(shape), f"{len(shape)}-D arrays")
 
 
-def _float64_head(model: keras.Model, dtype: Any) -> keras.Model:
-    """The model with its output layer in float64 when the network is float64.
-
-    The builders compute the output layer (named ``"head"``) in float32 so that
-    mixed precision still gives float32 predictions; a float64 network should
-    not lose precision in its last layer, so it is rebuilt from its config with
-    a float64 head (same architecture, fresh weights).
-    """
-    policy = keras.dtype_policies.get(dtype) if dtype is not None else None
-    policy = policy or keras.config.dtype_policy()
-    if policy.compute_dtype != "float64":
-        return model
-    config = model.get_config()
-    for layer in config["layers"]:
-        if layer["config"].get("name") == "head":
-            layer["config"]["dtype"] = "float64"
-    return type(model).from_config(config)
-
-
 class FamilyMixin:
     """Input handling and the builder call shared by the model families.
 
@@ -108,6 +126,12 @@ class FamilyMixin:
     _builder: Callable[..., keras.Model]
     _ranks: tuple[int, ...] = (2, 3)
     _images: bool = False
+    _parameter_constraints = {
+        "max_length": MAX_LENGTH,
+        "truncation": TRUNCATION,
+        "early_stopping": [Boolean()],
+        "patience": [Interval(int, 0)],
+    }
 
     # ------------------------------------------------------------------
     # Parameters
@@ -115,11 +139,10 @@ class FamilyMixin:
     @classmethod
     def _architecture_names(cls) -> tuple[str, ...]:
         """The builder's keyword arguments that are constructor parameters."""
-        params = inspect.signature(cls._builder).parameters
         return tuple(
-            name
-            for name, p in params.items()
-            if p.kind is p.KEYWORD_ONLY and name not in DATA_KEYWORDS
+            p.name
+            for p in parameters_of(cls._builder, exclude=DATA_KEYWORDS)
+            if p.kind is p.KEYWORD_ONLY
         )
 
     def _architecture(self) -> dict[str, Any]:
@@ -140,31 +163,12 @@ class FamilyMixin:
                 "parameter instead, or use KerasClassifier/KerasRegressor with "
                 "your own model-building function."
             )
-        check_max_length(self.max_length)
-        check_truncation(self.truncation)
-        check_bool(self.early_stopping, "early_stopping")
-        self._check_int("patience", self.patience, minimum=0)
 
     # ------------------------------------------------------------------
     # Input: what the user passed -> what the network reads
     # ------------------------------------------------------------------
-    def _validate_X_y(self, X, y, reset: bool):
-        if y is None:  # the base raises scikit-learn's "requires y" error
-            return super()._validate_X_y(X, y, reset)
-        X, listed = self._numeric_input(X, reset)
-        X, y = super()._validate_X_y(X, y, reset)
-        return self._shape_for_model(X, reset, listed), y
-
-    def _validate_X(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        X, listed = self._numeric_input(X, reset=False)
-        return self._shape_for_model(super()._validate_X(X), False, listed)
-
-    def _numeric_input(self, X, reset: bool):
-        """Reject text and stray dimensions; pad lists of sequences.
-
-        Returns ``X`` and whether it was a list of sequences (now padded).
-        """
+    def _input_to_array(self, X, reset: bool):
+        """Reject text and stray dimensions; pad lists of sequences."""
         name = type(self).__name__
         if isinstance(X, (str, bytes)) or is_text(X):
             raise ValueError(
@@ -185,7 +189,7 @@ class FamilyMixin:
                 f"{name} was fitted on {_describe(self.X_shape_)}, shape "
                 f"{self.X_shape_[1:]} per sample; X is {ndim}-D."
             )
-        return X, listed
+        return X, {"listed": listed}
 
     def _pad_value(self) -> float:
         """The value lists of sequences are padded with."""
@@ -205,36 +209,32 @@ class FamilyMixin:
                     "kerasbig.preprocessing.ImageResizer(size=(height, width))."
                 )
         if reset:
-            length, limit = check_max_length(self.max_length), "max_length"
+            length, limit = self.max_length, "max_length"
         else:
             length, limit = self.input_shape_[0], "the training length"
-        padded = pad_list(
+        # At predict time, fit may have seen longer arrays and cut them to the
+        # model's length: pad to what validation expects; _array_for_model
+        # cuts back silently.
+        return pad_list(
             items,
             length,
             value=self._pad_value(),
             truncation=self.truncation,
             limit=limit,
+            min_width=0 if reset else self.n_features_in_,
         )
-        if not reset and self.n_features_in_ > padded.shape[1]:
-            # fit saw longer arrays and cut them to the model's length: pad to
-            # what validation expects; _shape_for_model cuts back silently.
-            extra = [(0, 0)] * padded.ndim
-            extra[1] = (0, self.n_features_in_ - padded.shape[1])
-            padded = np.pad(padded, extra, constant_values=self._pad_value())
-        return padded
 
-    def _shape_for_model(
-        self, X: np.ndarray, reset: bool, listed: bool = False
-    ) -> np.ndarray:
+    def _array_for_model(self, X: np.ndarray, reset: bool, facts: dict) -> np.ndarray:
         """(n, L) -> (n, L, 1); sequences cut to the model's length.
 
         A list of sequences was already cut (and reported) sequence by sequence.
         """
+        listed = facts.get("listed", False)
         if X.ndim == 2:
             X = X[:, :, None]
         sequences = X.ndim == 3
         if reset:
-            limit = check_max_length(self.max_length)
+            limit = self.max_length
             if limit is not None and not sequences:
                 raise ValueError(
                     f"max_length={limit} applies to sequences; X holds images of "
@@ -256,18 +256,6 @@ class FamilyMixin:
             )
         return X
 
-    def _meta(self) -> dict[str, Any]:
-        return {
-            "n_features_in_": getattr(self, "n_features_in_", None),
-            "X_shape_": self.X_shape_,
-            "X_dtype_": self.X_dtype_,
-            "input_shape_": self.input_shape_,
-            "target_type_": self.target_type_,
-            "n_classes_": getattr(self, "n_classes_", None),
-            "classes_": getattr(self, "classes_", None),
-            "n_outputs_": self.n_outputs_,
-        }
-
     # ------------------------------------------------------------------
     # The network
     # ------------------------------------------------------------------
@@ -281,41 +269,27 @@ class FamilyMixin:
             return 1, "sigmoid"
         return self.n_classes_, "softmax"
 
-    def _model_builder(self):
-        def build_from_data() -> keras.Model:
-            n_outputs, activation = self._head()
-            architecture = self._architecture()
-            model = self._builder(
-                self.input_shape_,
-                n_outputs,
-                output_activation=activation,
-                **architecture,
-            )
-            return _float64_head(model, architecture.get("dtype"))
+    def _make_model(self, X: np.ndarray, seed: int | None) -> keras.Model:
+        n_outputs, activation = self._head()
+        return self._builder(
+            self.input_shape_,
+            n_outputs,
+            output_activation=activation,
+            **self._architecture(),
+            seed=seed,
+            dtype=precision.resolve(self.precision),
+        )
 
-        return build_from_data
-
-    def _train(self, model, X, y, sample_weight, epochs, fit_kwargs, *args):
-        if self.early_stopping:
-            fit_route = route(self._kwargs, "fit")
-            if "callbacks" in fit_kwargs:
-                callbacks = list(fit_kwargs["callbacks"] or [])
-            elif "callbacks" in fit_route:
-                callbacks = list(fit_route["callbacks"] or [])
-            else:
-                callbacks = make_callbacks(
-                    self.callbacks, route(self._kwargs, "callbacks")
-                )
-            validating = self.validation_split > 0 or "validation_data" in {
-                **fit_route,
-                **fit_kwargs,
-            }
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss" if validating else "loss",
-                    patience=self.patience,
-                    restore_best_weights=True,
-                )
+    def _extra_callbacks(self, fit_args: dict) -> list:
+        if not self.early_stopping:
+            return []
+        validating = bool(fit_args.get("validation_split")) or (
+            fit_args.get("validation_data") is not None
+        )
+        return [
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss" if validating else "loss",
+                patience=self.patience,
+                restore_best_weights=True,
             )
-            fit_kwargs = {**fit_kwargs, "callbacks": callbacks}
-        return super()._train(model, X, y, sample_weight, epochs, fit_kwargs, *args)
+        ]

@@ -1,31 +1,185 @@
-"""The dense head shared by every builder: hidden Dense layers, then the output."""
+"""What every builder shares: its common arguments, their docs, the dense head.
+
+Each builder (:func:`~kerasbig.models.build_cnn`, ``build_rnn``,
+``build_transformer``) checks ``n_outputs``, ``output_activation``,
+``dense_units``, ``seed``, ``dtype`` and ``name`` with :func:`check_common`,
+ends its network with :func:`dense_head`, and has the descriptions of those
+arguments filled into its docstring by :func:`shared_docstring`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
 
 import keras
 
+from kerasbig import parameters as v
+from kerasbig.models._seeds import Seeds
 
-def dense_head(
-    x: Any,
-    n_outputs: int,
-    *,
-    output_activation: str | None,
-    dense_units: tuple[int, ...],
-    dropout: float,
+_OUTPUT_PARAMETERS = """\
+n_outputs : int
+    Units of the output Dense layer (named ``"head"``).
+output_activation : {"softmax", "sigmoid", "linear", None}, default="softmax"
+    Activation of the output layer; ``"linear"`` and ``None`` mean none."""
+
+_MODEL_PARAMETERS = """\
+seed : int, optional
+    Seed of everything random in the model. With an int, every random weight
+    initializer and every dropout (those inside Keras and keras-hub layers
+    included) gets a seed of its own, derived from ``seed``: two builds with
+    one seed have identical weights and dropout masks, in any thread and
+    whatever the state of Python's ``random``. ``None`` keeps Keras' defaults,
+    seeds drawn from Python's process-wide ``random``.
+dtype : str or keras.DTypePolicy, optional
+    Dtype policy of the layers, e.g. ``"float64"`` or ``"mixed_bfloat16"``;
+    ``None`` uses the global policy. The output layer computes in float64
+    when the policy does and in float32 otherwise, so mixed precision still
+    gives float32 outputs.
+name : str, optional
+    Name of the model; defaults to ``"{default_name}"``."""
+
+_RETURNS_AND_RAISES = """\
+Returns
+-------
+keras.Model
+    An uncompiled functional model.
+
+Raises
+------
+ValueError, TypeError
+    Before any layer is built, when an argument is out of range or of the
+    wrong type (:class:`kerasbig.parameters.InvalidParameterError`)."""
+
+_Builder = TypeVar("_Builder", bound=Callable[..., keras.Model])
+
+
+def shared_docstring(default_name: str) -> Callable[[_Builder], _Builder]:
+    """Fill the shared parts into a builder's docstring.
+
+    A line of the docstring that is only ``{output_parameters}`` becomes the
+    descriptions of ``n_outputs`` and ``output_activation``; one that is only
+    ``{model_parameters}``, those of ``seed``, ``dtype`` and ``name`` (whose
+    default is ``default_name``); one that is only ``{returns_and_raises}``,
+    the Returns and Raises sections. Each is indented like its line.
+
+    Examples
+    --------
+    >>> @shared_docstring("net")
+    ... def build(name=None):
+    ...     '''Build.
+    ...
+    ...     {returns_and_raises}
+    ...     '''
+    >>> print(build.__doc__.splitlines()[2:5])
+    ['    Returns', '    -------', '    keras.Model']
+    """
+    parts = {
+        "{output_parameters}": _OUTPUT_PARAMETERS,
+        "{model_parameters}": _MODEL_PARAMETERS.replace("{default_name}", default_name),
+        "{returns_and_raises}": _RETURNS_AND_RAISES,
+    }
+
+    def fill(builder: _Builder) -> _Builder:
+        if builder.__doc__:  # None under ``python -OO``
+            lines = []
+            for line in builder.__doc__.split("\n"):
+                part = parts.get(line.strip())
+                if part is None:
+                    lines.append(line)
+                    continue
+                indent = line[: len(line) - len(line.lstrip())]
+                lines.extend(indent + x if x else x for x in part.split("\n"))
+            builder.__doc__ = "\n".join(lines)
+        return builder
+
+    return fill
+
+
+class Common(NamedTuple):
+    """The checked arguments that every builder takes."""
+
+    n_outputs: int
+    output_activation: str | None
+    dense_units: tuple[int, ...]
+    seeds: Seeds
+    dtype: Any
+    name: str
+
+
+def check_common(
+    n_outputs: Any,
+    output_activation: Any,
+    dense_units: Any,
+    seed: Any,
     dtype: Any,
-) -> Any:
+    name: Any,
+    default_name: str,
+) -> Common:
+    """Check the arguments every builder shares; raise ``InvalidParameterError``.
+
+    ``name=None`` becomes ``default_name``; ``seed`` becomes the
+    :class:`~kerasbig.models._seeds.Seeds` of the build.
+
+    Examples
+    --------
+    >>> check_common(2, None, 8, None, None, None, "cnn").dense_units
+    (8,)
+    >>> check_common(2, "relu", (), None, None, None, "cnn")
+    Traceback (most recent call last):
+    ...
+    kerasbig.parameters.InvalidParameterError: output_activation must be one of \
+'softmax', 'sigmoid', 'linear', None; got 'relu'.
+    """
+    if name is not None and not isinstance(name, str):
+        raise v.InvalidParameterError(f"name must be None or a string, got {name!r}.")
+    return Common(
+        n_outputs=v.check_positive_int(n_outputs, "n_outputs"),
+        output_activation=v.check_output_activation(output_activation),
+        dense_units=v.check_positive_ints(dense_units, "dense_units", allow_empty=True),
+        seeds=Seeds(v.check_seed(seed)),
+        dtype=v.check_dtype(dtype),
+        name=default_name if name is None else name,
+    )
+
+
+def output_dtype(dtype: Any) -> str:
+    """``"float64"`` when the policy ``dtype`` (``None``: the global one) computes
+    in float64, else ``"float32"`` (mixed precision included).
+
+    Examples
+    --------
+    >>> output_dtype("float64"), output_dtype("mixed_bfloat16"), output_dtype(None)
+    ('float64', 'float32', 'float32')
+    """
+    if dtype is None:
+        policy = keras.config.dtype_policy()
+    else:
+        policy = keras.dtype_policies.get(dtype)
+    return "float64" if policy.compute_dtype == "float64" else "float32"
+
+
+def dense_head(x: Any, common: Common, *, dropout: float) -> Any:
     """Apply ``Dense(relu) [-> Dropout]`` per entry of ``dense_units``, then the output.
 
-    The output layer is named ``"head"`` and always computes in float32, so a mixed
-    precision policy (``dtype="mixed_bfloat16"``) still gives float32 predictions.
+    The output layer is named ``"head"``; it computes in float64 when the
+    network does and in float32 otherwise (see :func:`output_dtype`).
     """
-    for units in dense_units:
-        x = keras.layers.Dense(units, activation="relu", dtype=dtype)(x)
+    seeds, dtype = common.seeds, common.dtype
+    for units in common.dense_units:
+        x = keras.layers.Dense(
+            units,
+            activation="relu",
+            kernel_initializer=seeds.initializer("glorot_uniform"),
+            dtype=dtype,
+        )(x)
         if dropout > 0:
-            x = keras.layers.Dropout(dropout, dtype=dtype)(x)
-    activation = None if output_activation == "linear" else output_activation
+            x = keras.layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
+    activation = common.output_activation
     return keras.layers.Dense(
-        n_outputs, activation=activation, dtype="float32", name="head"
+        common.n_outputs,
+        activation=None if activation == "linear" else activation,
+        kernel_initializer=seeds.initializer("glorot_uniform"),
+        dtype=output_dtype(dtype),
+        name="head",
     )(x)

@@ -16,12 +16,13 @@ Three kinds of input reach these helpers:
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from kerasbig.parameters import NONE, Interval, Options
 
 TRUNCATION_MODES = ("warn", "error", "silent")
 SIDES = ("pre", "post")
@@ -136,25 +137,9 @@ def as_sequences(X: Any, *, dtype: Any = np.float64) -> tuple[list[np.ndarray], 
     return sequences, univariate
 
 
-def check_truncation(value: Any) -> str:
-    """Return ``value`` if it is one of :data:`TRUNCATION_MODES`, else raise."""
-    if isinstance(value, str) and value in TRUNCATION_MODES:
-        return value
-    raise ValueError(
-        f"truncation={value!r} is invalid; expected one of "
-        f"{', '.join(repr(m) for m in TRUNCATION_MODES)}."
-    )
-
-
-def check_max_length(value: Any) -> int | None:
-    """Return ``value`` if it is None or a positive integer, else raise."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(
-            f"max_length={value!r} is invalid; expected None or an integer >= 1."
-        )
-    return int(value)
+# What the ``max_length`` and ``truncation`` parameters accept, wherever they are.
+MAX_LENGTH = [NONE, Interval(int, 1)]
+TRUNCATION = [Options(*TRUNCATION_MODES)]
 
 
 def report_long(
@@ -238,11 +223,16 @@ def pad_list(
     padding: str = "post",
     truncating: str = "post",
     limit: str = "max_length",
+    min_width: int = 0,
+    what: str = "sequence",
 ) -> np.ndarray:
     """Pad a list of variable-length sequences into one float64 array.
 
     ``length=None`` pads to the longest. Univariate items give
-    ``(n, length)``, multichannel ones ``(n, length, channels)``.
+    ``(n, length)``, multichannel ones ``(n, length, channels)``. The result
+    is then padded (with ``value``, at the end) to at least ``min_width``
+    steps: at predict time, to the ``n_features_in_`` that ``fit`` validated
+    when fit saw longer arrays and cut them to the model's length.
     """
     sequences, univariate = as_sequences(X)
     if length is None:
@@ -255,6 +245,11 @@ def pad_list(
         truncating=truncating,
         truncation=truncation,
         dtype=np.float64,
+        what=what,
         limit=limit,
     )
+    if out.shape[1] < min_width:
+        extra = [(0, 0)] * out.ndim
+        extra[1] = (0, min_width - out.shape[1])
+        out = np.pad(out, extra, constant_values=value)
     return out[:, :, 0] if univariate else out

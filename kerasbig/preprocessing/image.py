@@ -10,6 +10,31 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from kerasbig.parameters import (
+    NONE,
+    Boolean,
+    Interval,
+    Options,
+    Satisfies,
+    validate_estimator_params,
+)
+
+
+def _positive_ints(*lengths: int) -> Satisfies:
+    """A tuple (or list) of ``lengths`` positive integers."""
+    return Satisfies(
+        lambda value: (
+            isinstance(value, (tuple, list))
+            and len(value) in lengths
+            and all(
+                isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
+                for v in value
+            )
+        ),
+        f"a tuple of {' or '.join(map(str, lengths))} positive integers",
+    )
+
+
 _INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5", "area")
 
 
@@ -51,14 +76,14 @@ class ImageScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.max_value = max_value
         self.min_value = min_value
 
+    _parameter_constraints = {
+        "max_value": [NONE, Interval(float)],
+        "min_value": [Interval(float)],
+    }
+
     def fit(self, X, y=None):
         """Learn ``max_value_`` (when ``max_value`` is None)."""
-        for name in ("max_value", "min_value"):
-            value = getattr(self, name)
-            if value is None and name == "max_value":
-                continue
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise ValueError(f"{name}={value!r} is invalid; expected a number.")
+        validate_estimator_params(self)
         X = validate_data(self, X, allow_nd=True, dtype=("float32", "float64"))
         top = float(X.max()) if self.max_value is None else float(self.max_value)
         if top < self.min_value:
@@ -138,30 +163,15 @@ class ImageResizer(TransformerMixin, BaseEstimator):
         self.interpolation = interpolation
         self.antialias = antialias
 
+    _parameter_constraints = {
+        "size": [NONE, _positive_ints(2)],
+        "image_shape": [NONE, _positive_ints(2, 3)],
+        "interpolation": [Options(*_INTERPOLATIONS)],
+        "antialias": [Boolean()],
+    }
+
     def _check_params(self) -> None:
-        for name, lengths in (("size", (2,)), ("image_shape", (2, 3))):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if (
-                not isinstance(value, (tuple, list))
-                or len(value) not in lengths
-                or not all(
-                    isinstance(v, numbers.Integral)
-                    and not isinstance(v, bool)
-                    and v >= 1
-                    for v in value
-                )
-            ):
-                raise ValueError(
-                    f"{name}={value!r} is invalid; expected a tuple of "
-                    f"{' or '.join(map(str, lengths))} positive integers."
-                )
-        if self.interpolation not in _INTERPOLATIONS:
-            raise ValueError(
-                f"interpolation={self.interpolation!r} is invalid; expected one of "
-                f"{', '.join(_INTERPOLATIONS)}."
-            )
+        validate_estimator_params(self)
 
     def _images(self, X) -> list[np.ndarray]:
         """``X`` as a list of (h, w, c) float32 arrays (one array if uniform)."""

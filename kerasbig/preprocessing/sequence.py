@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import (
     BaseEstimator,
@@ -13,14 +11,15 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kerasbig.models._inputs import (
+    MAX_LENGTH,
     SIDES,
+    TRUNCATION,
     as_sequences,
-    check_max_length,
-    check_truncation,
     is_sequence_list,
-    pad,
+    pad_list,
     report_long,
 )
+from kerasbig.parameters import Interval, Options, validate_estimator_params
 
 
 class SequencePadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -91,49 +90,37 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.truncating = truncating
         self.truncation = truncation
 
+    _parameter_constraints = {
+        "max_length": MAX_LENGTH,
+        "value": [Interval(float)],
+        "padding": [Options(*SIDES)],
+        "truncating": [Options(*SIDES)],
+        "truncation": TRUNCATION,
+    }
+
     def _check_params(self) -> None:
-        check_max_length(self.max_length)
-        check_truncation(self.truncation)
-        for name in ("padding", "truncating"):
-            if getattr(self, name) not in SIDES:
-                raise ValueError(
-                    f"{name}={getattr(self, name)!r} is invalid; expected 'post' or "
-                    "'pre'."
-                )
-        if isinstance(self.value, bool) or not isinstance(self.value, numbers.Real):
-            raise ValueError(f"value={self.value!r} is invalid; expected a number.")
+        validate_estimator_params(self)
 
     def _padded(self, X, reset: bool) -> np.ndarray:
         listed = is_sequence_list(X)
         if listed:
-            sequences, univariate = as_sequences(X)
-            if reset:
-                length = check_max_length(self.max_length) or max(
-                    len(s) for s in sequences
-                )
-                limit = "max_length"
-            else:
-                length, limit = self.max_length_, "the training length"
-                if sequences[0].shape[1] != self.n_channels_:
+            if not reset:
+                channels = as_sequences(X[:1])[0][0].shape[1]
+                if channels != self.n_channels_:
                     raise ValueError(
-                        f"X has sequences with {sequences[0].shape[1]} channel(s); "
+                        f"X has sequences with {channels} channel(s); "
                         f"SequencePadder was fitted on {self.n_channels_}."
                     )
-            out = pad(
-                sequences,
-                length,
+            X = pad_list(
+                X,
+                self.max_length if reset else self.max_length_,
                 value=self.value,
                 padding=self.padding,
                 truncating=self.truncating,
                 truncation=self.truncation,
-                dtype=np.float64,
-                limit=limit,
+                limit="max_length" if reset else "the training length",
+                min_width=0 if reset else self.n_features_in_,
             )
-            if not reset and self.n_features_in_ > length:
-                extra = [(0, 0)] * out.ndim
-                extra[1] = (0, self.n_features_in_ - length)
-                out = np.pad(out, extra, constant_values=self.value)
-            X = out[:, :, 0] if univariate else out
         X = validate_data(
             self, X, reset=reset, allow_nd=True, dtype=("float64", "float32")
         )
@@ -142,7 +129,7 @@ class SequencePadder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 f"X has shape {X.shape}; expected (n, length) or (n, length, channels)."
             )
         if reset:
-            self.max_length_ = check_max_length(self.max_length) or X.shape[1]
+            self.max_length_ = self.max_length or X.shape[1]
             self.n_channels_ = 1 if X.ndim == 2 else X.shape[2]
         elif (1 if X.ndim == 2 else X.shape[2]) != self.n_channels_:
             raise ValueError(

@@ -11,13 +11,13 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted
 
 from kerasbig.models._inputs import (
+    MAX_LENGTH,
+    TRUNCATION,
     as_texts,
-    check_max_length,
-    check_truncation,
     is_text,
 )
-from kerasbig.models._validation import check_bool
 from kerasbig.models.transformer.text import WordPieceEncoder
+from kerasbig.parameters import Boolean, validate_estimator_params
 
 
 class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -67,6 +67,12 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     characters): the vocabulary is learned from counts.
     """
 
+    _parameter_constraints = {
+        "max_length": MAX_LENGTH,
+        "lowercase": [Boolean()],
+        "truncation": TRUNCATION,
+    }
+
     def __init__(
         self,
         vocabulary_size: int = 2000,
@@ -96,15 +102,11 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         return self
 
     def fit_transform(self, X, y=None) -> np.ndarray:
-        check_max_length(self.max_length)
-        check_truncation(self.truncation)
-        check_bool(self.lowercase, "lowercase")
+        validate_estimator_params(self)
         texts = self._texts(X)
         encoder = WordPieceEncoder(self.vocabulary_size, lowercase=self.lowercase)
         encoder.fit(texts)
-        length = check_max_length(self.max_length) or max(
-            map(len, encoder.encode(texts))
-        )
+        length = self.max_length or max(map(len, encoder.encode(texts)))
         ids = encoder.transform(texts, length, truncation=self.truncation)
         self.encoder_ = encoder
         self.max_length_ = length
@@ -113,7 +115,7 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     def transform(self, X) -> np.ndarray:
         """Token ids, ``(n_samples, max_length_)`` int32, 0 being padding."""
         check_is_fitted(self)
-        check_truncation(self.truncation)
+        validate_estimator_params(self)
         return self.encoder_.transform(
             self._texts(X),
             self.max_length_,

@@ -1,4 +1,6 @@
 import pickle
+import random
+import threading
 from collections import Counter
 
 import keras
@@ -97,7 +99,7 @@ def test_kernel_size():
 
 @pytest.mark.parametrize(
     "pooling, cls",
-    [("max", "MaxPooling2D"), ("avg", "AveragePooling2D"), (None, None)],
+    [("max", "MaxPooling2D"), ("mean", "AveragePooling2D"), (None, None)],
 )
 def test_pooling_between_blocks(pooling, cls):
     model = build_cnn((8, 8, 1), 2, n_blocks=3, filters=4, pooling=pooling)
@@ -154,7 +156,7 @@ def test_residual_blocks_add_shortcuts():
 @pytest.mark.parametrize(
     "global_pooling, cls",
     [
-        ("avg", "GlobalAveragePooling1D"),
+        ("mean", "GlobalAveragePooling1D"),
         ("max", "GlobalMaxPooling1D"),
         ("flatten", "Flatten"),
     ],
@@ -220,11 +222,26 @@ def test_dtype_policies():
     x = np.zeros((2, 8, 8, 1))
     model = build_cnn((8, 8, 1), 2, dtype="float64", **TINY)
     assert layers_of(model, keras.layers.Conv2D)[0].compute_dtype == "float64"
-    assert keras.backend.standardize_dtype(model(x).dtype) == "float32"
+    # A float64 network keeps float64 to the end...
+    assert model.get_layer("head").dtype_policy.name == "float64"
+    assert keras.backend.standardize_dtype(model(x).dtype) == "float64"
+    assert model.predict(x, verbose=0).dtype == np.float64
+    # ... while mixed precision still gives float32 outputs.
     model = build_cnn((8, 8, 1), 2, dtype="mixed_bfloat16", **TINY)
     assert layers_of(model, keras.layers.Conv2D)[0].compute_dtype == "bfloat16"
+    assert model.get_layer("head").dtype_policy.name == "float32"
     assert keras.backend.standardize_dtype(model(x).dtype) == "float32"
     assert model.predict(x, verbose=0).dtype == np.float32
+
+
+def test_output_dtype_follows_the_global_policy_when_dtype_is_none():
+    keras.config.set_dtype_policy("float64")
+    try:
+        model = build_cnn((8, 8, 1), 2, **TINY)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert model.get_layer("head").dtype_policy.name == "float64"
+    assert build_cnn((8, 8, 1), 2, **TINY).get_layer("head").dtype == "float32"
 
 
 @pytest.mark.parametrize(
@@ -247,9 +264,15 @@ def test_dtype_policies():
         (
             {"pooling": "min"},
             ValueError,
-            r"pooling must be one of 'max', 'avg', None; got 'min'",
+            r"pooling must be one of 'max', 'mean', None; got 'min'",
         ),
+        ({"pooling": "avg"}, ValueError, r"pooling .*'max', 'mean', None; got 'avg'"),
         ({"global_pooling": "sum"}, ValueError, r"global_pooling .*'sum'"),
+        (
+            {"global_pooling": "avg"},
+            ValueError,
+            r"global_pooling must be one of 'mean', 'max', 'flatten'; got 'avg'",
+        ),
         (
             {"dropout": 1.0},
             ValueError,
@@ -262,6 +285,9 @@ def test_dtype_policies():
         ({"batch_norm": None}, TypeError, r"batch_norm .* got None"),
         ({"augmentation": ["flip"]}, TypeError, r"augmentation .*entry 0 is 'flip'"),
         ({"dtype": "float13"}, ValueError, r"dtype .*'float13'"),
+        ({"seed": -1}, ValueError, r"seed must be None or a non-negative .* -1"),
+        ({"seed": 1.5}, TypeError, r"seed .* got 1\.5"),
+        ({"name": 3}, TypeError, r"name must be None or a string, got 3"),
         ({"input_shape": (8, 0, 1)}, ValueError, r"input_shape\[1\] .* got 0"),
         (
             {"input_shape": (8, 8, None)},
@@ -305,3 +331,117 @@ def test_two_epoch_fit_runs(input_shape):
     history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
     assert len(history.history["loss"]) == 2
     assert np.all(np.isfinite(history.history["loss"]))
+
+
+# -- explicit seeds ----------------------------------------------------------
+SEEDED = {
+    "filters": (4, 6),
+    "residual": True,
+    "dropout": 0.2,
+    "dense_units": (5,),
+    "augmentation": [keras.layers.RandomFlip("horizontal", seed=1)],
+}
+
+
+def values(model):
+    """Every variable of the model (seed generator states too), as arrays."""
+    return [np.asarray(variable) for variable in model.variables]
+
+
+def build_while_random_is_used(build, python_seeds=(1, 2)):
+    """Build once per value of ``python_seeds``, reseeding Python's ``random``
+    with it first, while another thread keeps drawing from ``random``."""
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+            stop.wait(1e-4)
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        models = []
+        for python_seed in python_seeds:
+            random.seed(python_seed)
+            models.append(build())
+    finally:
+        stop.set()
+        thread.join()
+    return models
+
+
+def test_a_seed_fixes_weights_and_dropout_masks_whatever_random_does():
+    x = np.random.default_rng(0).normal(size=(4, 8, 8, 1)).astype("float32")
+    first, second = build_while_random_is_used(
+        lambda: build_cnn((8, 8, 1), 3, seed=7, **SEEDED)
+    )
+    # A build in another thread is the same as well.
+    in_thread = []
+    thread = threading.Thread(
+        target=lambda: in_thread.append(build_cnn((8, 8, 1), 3, seed=7, **SEEDED))
+    )
+    thread.start()
+    thread.join()
+    for other in (second, in_thread[0]):
+        for a, b in zip(values(first), values(other), strict=True):
+            np.testing.assert_array_equal(a, b)
+    # The same flips and dropout masks in training, too.
+    np.testing.assert_array_equal(first(x, training=True), second(x, training=True))
+
+
+def test_different_seeds_give_different_weights():
+    a = build_cnn((8, 8, 1), 3, seed=0, **SEEDED)
+    b = build_cnn((8, 8, 1), 3, seed=1, **SEEDED)
+    for x, y in zip(a.trainable_variables, b.trainable_variables, strict=True):
+        if x.name == "kernel":
+            assert not np.array_equal(x, y), x.path
+
+
+def test_seeded_kernels_differ_from_each_other_and_keep_their_distribution():
+    model = build_cnn((8, 8, 1), 3, filters=(4, 4), residual=True, seed=3)
+    kernels = [np.asarray(v) for v in model.trainable_variables if v.name == "kernel"]
+    same_shape = [k for k in kernels if k.shape == (3, 3, 4, 4)]
+    assert len(same_shape) == 3
+    for i, kernel in enumerate(same_shape):
+        assert not any(np.array_equal(kernel, k) for k in same_shape[i + 1 :])
+    for kernel in kernels:  # Keras' default, GlorotUniform, only seeded
+        fan_in, fan_out = np.prod(kernel.shape[:-1]), kernel.shape[-1]
+        fan_out *= np.prod(kernel.shape[:-2])
+        assert np.abs(kernel).max() <= np.sqrt(6 / (fan_in + fan_out))
+
+
+def test_dropout_and_augmentation_layers_carry_distinct_seeds():
+    model = build_cnn((8, 8, 1), 3, seed=0, **SEEDED)
+    dropouts = layers_of(model, keras.layers.Dropout)
+    (flip,) = layers_of(model, keras.layers.RandomFlip)
+    seeds = [d.seed for d in dropouts] + [flip.seed]
+    assert len(dropouts) == 3
+    assert all(isinstance(s, int) for s in seeds)
+    assert len(set(seeds)) == len(seeds)
+    assert flip.seed != SEEDED["augmentation"][0].seed  # derived from seed=0
+    # Unseeded, Keras' defaults stay: no seed, and the user's augmentation seed.
+    model = build_cnn((8, 8, 1), 3, **SEEDED)
+    assert {d.seed for d in layers_of(model, keras.layers.Dropout)} == {None}
+    assert layers_of(model, keras.layers.RandomFlip)[0].seed == 1
+
+
+def test_without_seed_keras_global_seed_still_decides():
+    keras.utils.set_random_seed(0)
+    first = build_cnn((8, 8, 1), 3, **SEEDED)
+    keras.utils.set_random_seed(0)
+    second = build_cnn((8, 8, 1), 3, **SEEDED)
+    keras.utils.set_random_seed(1)
+    third = build_cnn((8, 8, 1), 3, **SEEDED)
+    for a, b in zip(values(first), values(second), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(
+        first.trainable_variables[0], third.trainable_variables[0]
+    )
+
+
+def test_seeded_float64_and_mixed_precision_builds():
+    model = build_cnn((8, 8, 1), 3, dtype="float64", seed=0, **SEEDED)
+    assert {v.dtype for v in model.trainable_variables} == {"float64"}
+    model = build_cnn((8, 8, 1), 3, dtype="mixed_bfloat16", seed=0, **SEEDED)
+    assert {v.dtype for v in model.trainable_variables} == {"float32"}

@@ -34,7 +34,7 @@ from kerasbig.models.transformer.estimators import (
 )
 
 FLOAT64_FULL_BATCH = dict(
-    dtype="float64",
+    precision="float64",
     loss__dtype="float64",
     optimizer="adam",
     batch_size=1024,

@@ -154,7 +154,7 @@ def test_output_layer_follows_the_target():
 def test_float64_network_has_a_float64_head_and_float32_stays_float32():
     X, y = data()
     kw = dict(TINY[RNNClassifier], epochs=1)
-    wide = RNNClassifier(dtype="float64", **kw).fit(X, y)
+    wide = RNNClassifier(precision="float64", **kw).fit(X, y)
     assert wide.model_.get_layer("head").compute_dtype == "float64"
     assert wide.model_.get_layer("head").kernel.dtype == "float64"
     plain = RNNClassifier(**kw).fit(X, y)

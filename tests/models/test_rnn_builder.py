@@ -1,4 +1,6 @@
 import pickle
+import random
+import threading
 from collections import Counter
 
 import keras
@@ -99,15 +101,15 @@ def test_dropout_and_recurrent_dropout():
     assert layer.dropout == 0.0 and layer.recurrent_dropout == 0.0
 
 
-@pytest.mark.parametrize("head", ["last", "mean", "max"])
+@pytest.mark.parametrize("global_pooling", ["last", "mean", "max"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_masked_padding_changes_nothing(head, bidirectional):
+def test_masked_padding_changes_nothing(global_pooling, bidirectional):
     keras.utils.set_random_seed(0)
     model = build_rnn(
         (None, 2),
         3,
         units=(4, 3),
-        head=head,
+        global_pooling=global_pooling,
         bidirectional=bidirectional,
         mask_value=0.0,
     )
@@ -124,23 +126,23 @@ def test_masked_padding_changes_nothing(head, bidirectional):
     )
 
 
-@pytest.mark.parametrize("head", ["last", "mean", "max"])
-def test_without_mask_value_padding_is_data(head):
+@pytest.mark.parametrize("global_pooling", ["last", "mean", "max"])
+def test_without_mask_value_padding_is_data(global_pooling):
     keras.utils.set_random_seed(0)
-    model = build_rnn((None, 2), 3, head=head, **TINY)
+    model = build_rnn((None, 2), 3, global_pooling=global_pooling, **TINY)
     assert kinds(model)["Masking"] == 0
     x, padded = padded_pair(pad_value=-1.0)
     assert not np.allclose(np.asarray(model(x)), np.asarray(model(padded)), atol=1e-6)
 
 
 @pytest.mark.parametrize(
-    "head, expected",
+    "global_pooling, expected",
     [("last", None), ("mean", "GlobalAveragePooling1D"), ("max", "GlobalMaxPooling1D")],
 )
-def test_head(head, expected):
-    model = build_rnn((5, 2), 2, head=head, **TINY)
+def test_global_pooling(global_pooling, expected):
+    model = build_rnn((5, 2), 2, global_pooling=global_pooling, **TINY)
     (layer,) = recurrent_layers(model)
-    assert layer.return_sequences is (head != "last")
+    assert layer.return_sequences is (global_pooling != "last")
     counts = kinds(model)
     assert counts["GlobalAveragePooling1D"] + counts["GlobalMaxPooling1D"] == (
         expected is not None
@@ -149,14 +151,16 @@ def test_head(head, expected):
         assert counts[expected] == 1
 
 
-def test_mean_and_max_heads_pool_over_time():
+def test_mean_and_max_global_pooling_pool_over_time():
     keras.utils.set_random_seed(0)
     x = np.random.default_rng(1).normal(size=(2, 5, 2)).astype("float32")
-    for head in ("mean", "max"):
-        model = build_rnn((5, 2), 2, head=head, output_activation="linear", **TINY)
+    for global_pooling in ("mean", "max"):
+        model = build_rnn(
+            (5, 2), 2, global_pooling=global_pooling, output_activation="linear", **TINY
+        )
         features = keras.Model(model.input, model.get_layer("head").input)
         sequence = keras.Model(model.input, recurrent_layers(model)[0].output)
-        reduce = np.mean if head == "mean" else np.max
+        reduce = np.mean if global_pooling == "mean" else np.max
         np.testing.assert_allclose(
             np.asarray(features(x)), reduce(np.asarray(sequence(x)), axis=1), atol=1e-6
         )
@@ -172,15 +176,27 @@ def test_dense_units_and_output_activation():
     assert dense[-1].dtype_policy.name == "float32"
 
 
-def test_mixed_precision_outputs_float32():
+def test_mixed_precision_outputs_float32_and_float64_stays_float64():
     model = build_rnn(
-        (None, 2), 2, dtype="mixed_bfloat16", mask_value=0.0, head="max", **TINY
+        (None, 2),
+        2,
+        dtype="mixed_bfloat16",
+        mask_value=0.0,
+        global_pooling="max",
+        **TINY,
     )
     assert recurrent_layers(model)[0].compute_dtype == "bfloat16"
     x, _ = padded_pair()
     assert keras.backend.standardize_dtype(model(x).dtype) == "float32"
     model = build_rnn((None, 2), 2, dtype="float64", **TINY)
     assert recurrent_layers(model)[0].compute_dtype == "float64"
+    assert model.get_layer("head").dtype_policy.name == "float64"
+    assert keras.backend.standardize_dtype(model(x).dtype) == "float64"
+
+
+def test_old_head_argument_is_gone():
+    with pytest.raises(TypeError, match="head"):
+        build_rnn((None, 2), 2, head="mean", **TINY)
 
 
 @pytest.mark.parametrize(
@@ -200,9 +216,9 @@ def test_mixed_precision_outputs_float32():
             r"cell must be one of 'lstm', 'gru', 'simple'; got 'transformer'",
         ),
         (
-            {"head": "first"},
+            {"global_pooling": "first"},
             ValueError,
-            r"head must be one of 'last', 'mean', 'max'; got 'first'",
+            r"global_pooling must be one of 'last', 'mean', 'max'; got 'first'",
         ),
         (
             {"dropout": 1.5},
@@ -215,14 +231,20 @@ def test_mixed_precision_outputs_float32():
             TypeError,
             r"bidirectional must be True or False, got 1",
         ),
-        ({"mask_value": float("nan")}, ValueError, r"mask_value must not be NaN"),
+        (
+            {"mask_value": float("nan")},
+            ValueError,
+            r"mask_value must be a number \(not NaN\) or None, got nan",
+        ),
         (
             {"mask_value": "0"},
             TypeError,
-            r"mask_value must be a number or None, got '0'",
+            r"mask_value must be a number \(not NaN\) or None, got '0'",
         ),
         ({"dense_units": (0,)}, ValueError, r"dense_units .*entry 0 is 0"),
         ({"output_activation": "tanh"}, ValueError, r"output_activation .*'tanh'"),
+        ({"seed": -3}, ValueError, r"seed must be None or a non-negative .* -3"),
+        ({"seed": "1"}, TypeError, r"seed .* got '1'"),
         (
             {"input_shape": (None, None)},
             ValueError,
@@ -241,8 +263,8 @@ def test_bad_arguments_fail_before_building(kwargs, error, match, no_build):
         build_rnn(args.pop("input_shape"), args.pop("n_outputs"), **args)
 
 
-@pytest.mark.parametrize("head", ["last", "max"])
-def test_pickle_round_trip_gives_identical_predictions(head):
+@pytest.mark.parametrize("global_pooling", ["last", "max"])
+def test_pickle_round_trip_gives_identical_predictions(global_pooling):
     model = build_rnn(
         (None, 2),
         3,
@@ -250,7 +272,7 @@ def test_pickle_round_trip_gives_identical_predictions(head):
         units=(4, 3),
         bidirectional=True,
         mask_value=0.0,
-        head=head,
+        global_pooling=global_pooling,
     )
     _, padded = padded_pair()
     restored = pickle.loads(pickle.dumps(model))
@@ -271,7 +293,7 @@ def test_two_epoch_fit_on_padded_variable_length_data():
         1,
         output_activation="linear",
         mask_value=0.0,
-        head="mean",
+        global_pooling="mean",
         dropout=0.1,
         **TINY,
     )
@@ -279,3 +301,109 @@ def test_two_epoch_fit_on_padded_variable_length_data():
     history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
     assert len(history.history["loss"]) == 2
     assert np.all(np.isfinite(history.history["loss"]))
+
+
+# -- explicit seeds ----------------------------------------------------------
+SEEDED = {
+    "units": (4, 3),
+    "bidirectional": True,
+    "dropout": 0.2,
+    "recurrent_dropout": 0.1,
+    "dense_units": (4,),
+}
+
+
+def values(model):
+    """Every variable of the model (seed generator states too), as arrays."""
+    return [np.asarray(variable) for variable in model.variables]
+
+
+def build_while_random_is_used(build, python_seeds=(1, 2)):
+    """Build once per value of ``python_seeds``, reseeding Python's ``random``
+    with it first, while another thread keeps drawing from ``random``."""
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+            stop.wait(1e-4)
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        models = []
+        for python_seed in python_seeds:
+            random.seed(python_seed)
+            models.append(build())
+    finally:
+        stop.set()
+        thread.join()
+    return models
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "simple"])
+def test_a_seed_fixes_weights_and_dropout_masks_whatever_random_does(cell):
+    first, second = build_while_random_is_used(
+        lambda: build_rnn((None, 2), 3, cell=cell, seed=11, **SEEDED)
+    )
+    for a, b in zip(values(first), values(second), strict=True):
+        np.testing.assert_array_equal(a, b)
+    x, _ = padded_pair()
+    np.testing.assert_array_equal(first(x, training=True), second(x, training=True))
+
+
+def test_different_seeds_give_different_weights():
+    a = build_rnn((None, 2), 3, seed=0, **SEEDED)
+    b = build_rnn((None, 2), 3, seed=1, **SEEDED)
+    for x, y in zip(a.trainable_variables, b.trainable_variables, strict=True):
+        if "kernel" in x.name:
+            assert not np.array_equal(x, y), x.path
+
+
+def test_seeded_forward_and_backward_layers_differ():
+    model = build_rnn((None, 2), 3, seed=0, **SEEDED)
+    for wrapper in model.layers:
+        if isinstance(wrapper, keras.layers.Bidirectional):
+            forward, backward = wrapper.forward_layer, wrapper.backward_layer
+            assert backward.go_backwards and not forward.go_backwards
+            for f, b in zip(forward.weights, backward.weights, strict=True):
+                if "kernel" in f.name:
+                    assert not np.array_equal(f, b), f.path
+    kernels = {
+        v.path: np.asarray(v) for v in model.trainable_variables if "kernel" in v.name
+    }
+    recurrent = [k for p, k in kernels.items() if "recurrent_kernel" in p]
+    for kernel in recurrent:  # Keras' default, Orthogonal, only seeded
+        np.testing.assert_allclose(kernel @ kernel.T, np.eye(len(kernel)), atol=1e-5)
+
+
+def test_dropout_layers_carry_distinct_seeds():
+    model = build_rnn((None, 2), 3, seed=0, **SEEDED)
+    cells = [
+        rnn.cell
+        for wrapper in model.layers
+        if isinstance(wrapper, keras.layers.Bidirectional)
+        for rnn in (wrapper.forward_layer, wrapper.backward_layer)
+    ]
+    seeds = [cell.seed for cell in cells]
+    seeds += [d.seed for d in model.layers if isinstance(d, keras.layers.Dropout)]
+    assert len(seeds) == 2 * 2 + 1
+    assert all(isinstance(s, int) for s in seeds) and len(set(seeds)) == len(seeds)
+    states = [
+        tuple(np.asarray(v)) for v in model.variables if v.name.startswith("seed")
+    ]
+    assert len(states) == len(seeds) and len(set(states)) == len(states)
+    # Unseeded, Keras' defaults stay.
+    model = build_rnn((None, 2), 3, **SEEDED)
+    assert {d.seed for d in model.layers if isinstance(d, keras.layers.Dropout)} == {
+        None
+    }
+
+
+def test_without_seed_keras_global_seed_still_decides():
+    keras.utils.set_random_seed(0)
+    first = build_rnn((None, 2), 3, **SEEDED)
+    keras.utils.set_random_seed(0)
+    second = build_rnn((None, 2), 3, **SEEDED)
+    for a, b in zip(values(first), values(second), strict=True):
+        np.testing.assert_array_equal(a, b)

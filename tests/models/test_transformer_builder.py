@@ -1,6 +1,8 @@
 import pickle
+import random
 import subprocess
 import sys
+import threading
 from collections import Counter
 
 import keras
@@ -57,11 +59,11 @@ def test_numeric_input():
     assert model.get_layer("head").activation.__name__ == "linear"
 
 
-@pytest.mark.parametrize("pooling", ["mean", "first"])
-def test_padding_changes_nothing_for_token_input(pooling):
+@pytest.mark.parametrize("global_pooling", ["mean", "first"])
+def test_padding_changes_nothing_for_token_input(global_pooling):
     keras.utils.set_random_seed(0)
     model = build_transformer(
-        (None,), 2, max_length=12, pooling=pooling, dropout=0.0, **TOKENS
+        (None,), 2, max_length=12, global_pooling=global_pooling, dropout=0.0, **TOKENS
     )
     ids = np.array([[5, 7, 9, 11], [3, 4, 0, 0]])
     padded = np.concatenate([ids, np.zeros((2, 5), ids.dtype)], axis=1)
@@ -88,7 +90,7 @@ def test_mean_pooling_ignores_padding_positions():
 
 def test_first_pooling_takes_position_zero():
     keras.utils.set_random_seed(0)
-    model = build_transformer((6, 2), 2, pooling="first", dropout=0.0, **TINY)
+    model = build_transformer((6, 2), 2, global_pooling="first", dropout=0.0, **TINY)
     assert kinds(model)["GetItem"] == 1 and kinds(model)["GlobalAveragePooling1D"] == 0
     features = keras.Model(model.input, model.get_layer("head").input)
     sequence = keras.Model(model.input, encoders(model)[-1].output)
@@ -143,11 +145,20 @@ def test_variable_numeric_length_needs_max_length():
         build_transformer((None, 2), 2)
 
 
-def test_mixed_precision_outputs_float32():
+def test_mixed_precision_outputs_float32_and_float64_stays_float64():
     model = build_transformer((6,), 2, dtype="mixed_bfloat16", **TOKENS)
     assert encoders(model)[0].compute_dtype == "bfloat16"
     out = model(np.array([[1, 2, 3, 0, 0, 0]]))
     assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    model = build_transformer((6,), 2, dtype="float64", **TOKENS)
+    assert model.get_layer("head").dtype_policy.name == "float64"
+    out = model(np.array([[1, 2, 3, 0, 0, 0]]))
+    assert keras.backend.standardize_dtype(out.dtype) == "float64"
+
+
+def test_old_pooling_argument_is_gone():
+    with pytest.raises(TypeError, match="pooling"):
+        build_transformer((6,), 2, pooling="first", **TOKENS)
 
 
 @pytest.mark.parametrize(
@@ -221,9 +232,9 @@ def test_mixed_precision_outputs_float32():
         ),
         (
             (10, 2),
-            {"pooling": "max"},
+            {"global_pooling": "max"},
             ValueError,
-            r"pooling must be one of 'mean', 'first'; got 'max'",
+            r"global_pooling must be one of 'mean', 'first'; got 'max'",
         ),
         (
             (10, 2),
@@ -238,6 +249,8 @@ def test_mixed_precision_outputs_float32():
             r"output_activation .*'softplus'",
         ),
         ((10, 2), {"dtype": "int8x"}, ValueError, r"dtype .*'int8x'"),
+        ((10, 2), {"seed": -1}, ValueError, r"seed must be None or a non-negative"),
+        ((10, 2), {"seed": True}, TypeError, r"seed .* got True"),
     ],
 )
 def test_bad_arguments_fail_before_building(
@@ -261,7 +274,7 @@ def test_zero_outputs_rejected(no_build):
         ((None,), dict(max_length=8, **TOKENS), np.array([[3, 4, 5, 0], [1, 2, 0, 0]])),
         (
             (6, 2),
-            dict(pooling="first", dense_units=(4,), **TINY),
+            dict(global_pooling="first", dense_units=(4,), **TINY),
             np.ones((2, 6, 2), "float32"),
         ),
     ],
@@ -314,3 +327,113 @@ def test_two_epoch_fit_runs(tokens):
     history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
     assert len(history.history["loss"]) == 2
     assert np.all(np.isfinite(history.history["loss"]))
+
+
+# -- explicit seeds ----------------------------------------------------------
+SEEDED = {**TOKENS, "num_layers": 2, "dropout": 0.2, "dense_units": (4,)}
+
+
+def values(model):
+    """Every variable of the model (seed generator states too), as arrays."""
+    return [np.asarray(variable) for variable in model.variables]
+
+
+def build_while_random_is_used(build, python_seeds=(1, 2)):
+    """Build once per value of ``python_seeds``, reseeding Python's ``random``
+    with it first, while another thread keeps drawing from ``random``."""
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+            stop.wait(1e-4)
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        models = []
+        for python_seed in python_seeds:
+            random.seed(python_seed)
+            models.append(build())
+    finally:
+        stop.set()
+        thread.join()
+    return models
+
+
+@pytest.mark.parametrize(
+    "input_shape, kwargs, x",
+    [
+        ((6,), SEEDED, np.array([[3, 4, 5, 0, 0, 0], [1, 2, 3, 4, 5, 6]])),
+        ((6, 2), {**SEEDED, "vocabulary_size": None}, np.ones((2, 6, 2), "float32")),
+    ],
+)
+def test_a_seed_fixes_weights_and_dropout_masks_whatever_random_does(
+    input_shape, kwargs, x
+):
+    first, second = build_while_random_is_used(
+        lambda: build_transformer(input_shape, 2, seed=5, **kwargs)
+    )
+    for a, b in zip(values(first), values(second), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(first(x, training=True), second(x, training=True))
+
+
+def test_different_seeds_give_different_weights():
+    a = build_transformer((6,), 2, seed=0, **SEEDED)
+    b = build_transformer((6,), 2, seed=1, **SEEDED)
+    for x, y in zip(a.trainable_variables, b.trainable_variables, strict=True):
+        if x.name in ("kernel", "embeddings"):
+            assert not np.array_equal(x, y), x.path
+
+
+def test_seeded_kernels_are_distinct_and_glorot_uniform():
+    model = build_transformer((6,), 2, seed=0, **{**SEEDED, "model_dim": 32})
+    for encoder in encoders(model):
+        kernels = {
+            v.path.split("/")[-2]: v
+            for v in encoder.trainable_variables
+            if v.name == "kernel"
+        }
+        query, key, value = (np.asarray(kernels[n]) for n in ("query", "key", "value"))
+        assert not np.array_equal(query, key)
+        assert not np.array_equal(query, value)
+        assert not np.array_equal(key, value)
+        # The biases of the attention projections (2-D) stay zeros.
+        biases = [v for v in encoder.trainable_variables if v.name == "bias"]
+        assert all(not np.any(np.asarray(b)) for b in biases)
+        # The distribution of keras-hub's default, GlorotUniform(shape).
+        for name in ("query", "attention_output", "feedforward_output_dense"):
+            kernel = np.asarray(kernels[name])
+            expected = np.asarray(keras.initializers.GlorotUniform(0)(kernel.shape))
+            assert np.abs(kernel).max() <= np.abs(expected).max() * 1.05
+            np.testing.assert_allclose(kernel.std(), expected.std(), rtol=0.1)
+    # Token and position embeddings: the same range, distinct draws.
+    embedding = model.layers[1]
+    token = np.asarray(embedding.token_embedding.embeddings)
+    position = np.asarray(embedding.position_embedding.position_embeddings)
+    assert not np.array_equal(token[: len(position)], position)
+    assert 0.04 < np.abs(token).max() <= 0.05  # RandomUniform(-0.05, 0.05)
+
+
+def test_dropout_layers_carry_distinct_seeds():
+    model = build_transformer((6,), 2, seed=0, **SEEDED)
+    dropouts = [d for d in model.layers if isinstance(d, keras.layers.Dropout)]
+    assert len(dropouts) == 2 and all(isinstance(d.seed, int) for d in dropouts)
+    states = [
+        tuple(np.asarray(v)) for v in model.variables if v.name.startswith("seed")
+    ]
+    # The two Dropout layers, and three inside each encoder (attention scores,
+    # attention output, feed-forward output).
+    assert len(states) == 2 + 3 * 2
+    assert len(set(states)) == len(states)
+    assert {d.seed for d in dropouts} <= {s for s, _ in states}
+
+
+def test_without_seed_keras_global_seed_still_decides():
+    keras.utils.set_random_seed(0)
+    first = build_transformer((6,), 2, **SEEDED)
+    keras.utils.set_random_seed(0)
+    second = build_transformer((6,), 2, **SEEDED)
+    for a, b in zip(values(first), values(second), strict=True):
+        np.testing.assert_array_equal(a, b)

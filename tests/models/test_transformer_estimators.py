@@ -135,7 +135,7 @@ def test_max_length_cuts_texts():
 
 def test_cls_pooling_on_text():
     texts, y = reviews(40)
-    clf = TransformerClassifier(pooling="first", **TINY).fit(texts, y)
+    clf = TransformerClassifier(global_pooling="first", **TINY).fit(texts, y)
     assert clf.predict(texts[:4]).shape == (4,)
 
 

@@ -2,58 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import keras
 
-from kerasbig.models import _validation as v
-from kerasbig.models._head import dense_head
-
-_LAYERS = {
-    # spatial rank -> the layer classes of that rank
-    1: {
-        "conv": keras.layers.Conv1D,
-        "max": keras.layers.MaxPooling1D,
-        "avg": keras.layers.AveragePooling1D,
-        "global_avg": keras.layers.GlobalAveragePooling1D,
-        "global_max": keras.layers.GlobalMaxPooling1D,
-    },
-    2: {
-        "conv": keras.layers.Conv2D,
-        "max": keras.layers.MaxPooling2D,
-        "avg": keras.layers.AveragePooling2D,
-        "global_avg": keras.layers.GlobalAveragePooling2D,
-        "global_max": keras.layers.GlobalMaxPooling2D,
-    },
-}
+from kerasbig import parameters as v
+from kerasbig.models._head import check_common, dense_head, shared_docstring
 
 
+@shared_docstring("cnn")
 def build_cnn(
     input_shape: Sequence[int | None],
     n_outputs: int,
     *,
-    output_activation: str | None = "softmax",
+    output_activation: Literal["softmax", "sigmoid", "linear"] | None = "softmax",
     n_blocks: int = 2,
     filters: int | Sequence[int] = (32, 64),
     kernel_size: int | Sequence[int] = 3,
-    pooling: str | None = "max",
+    pooling: Literal["max", "mean"] | None = "max",
     batch_norm: bool = True,
     dropout: float = 0.0,
     residual: bool = False,
-    global_pooling: str = "avg",
+    global_pooling: Literal["mean", "max", "flatten"] = "mean",
     dense_units: int | Sequence[int] = (),
     augmentation: Sequence[keras.layers.Layer] | None = None,
-    dtype: Any = None,
+    seed: int | None = None,
+    dtype: str | keras.DTypePolicy | None = None,
     name: str | None = None,
 ) -> keras.Model:
     """Build an uncompiled convolutional network.
 
-    The input is ``Input -> augmentation -> n_blocks conv blocks -> global pooling
-    -> dense_units -> Dense(n_outputs)``. A plain block is ``Conv -> BatchNorm ->
-    ReLU``; a residual block is ``Conv -> BatchNorm -> ReLU -> Conv -> BatchNorm``
-    added to a shortcut (a 1x1 convolution when the channel count changes), then
-    ReLU. Convolutions use ``padding="same"``.
+    The model is ``Input -> augmentation -> n_blocks conv blocks -> global
+    pooling -> dense_units -> Dense(n_outputs)``. A plain block is ``Conv ->
+    BatchNorm -> ReLU``; a residual block is ``Conv -> BatchNorm -> ReLU -> Conv
+    -> BatchNorm`` added to a shortcut (a 1x1 convolution when the channel count
+    changes), then ReLU. Convolutions use ``padding="same"``.
 
     Parameters
     ----------
@@ -61,11 +45,7 @@ def build_cnn(
         Shape of one sample, batch axis excluded: ``(length, channels)`` builds a
         Conv1D network, ``(height, width, channels)`` a Conv2D one. Spatial sizes
         may be ``None`` unless ``global_pooling="flatten"``.
-    n_outputs : int
-        Units of the output Dense layer.
-    output_activation : {"softmax", "sigmoid", "linear", None}, default="softmax"
-        Activation of the output layer; ``"linear"`` and ``None`` mean none. The
-        output layer always computes in float32.
+    {output_parameters}
     n_blocks : int, default=2
         Number of convolutional blocks.
     filters : int or sequence of int, default=(32, 64)
@@ -73,10 +53,10 @@ def build_cnn(
     kernel_size : int or tuple of int, default=3
         Convolution window, the same for every block; a tuple gives one size per
         spatial axis.
-    pooling : {"max", "avg", None}, default="max"
-        Pooling (size 2) between blocks. An axis already of size 1 is not pooled,
-        and pooling is skipped when no axis can be, so small inputs (8x8 digits)
-        work with many blocks.
+    pooling : {"max", "mean", None}, default="max"
+        Pooling (size 2) between blocks: max or average pooling, or none. An
+        axis already of size 1 is not pooled, and pooling is skipped when no axis
+        can be, so small inputs (8x8 digits) work with many blocks.
     batch_norm : bool, default=True
         Add BatchNormalization after each convolution (convolutions then have no
         bias).
@@ -85,8 +65,9 @@ def build_cnn(
         each hidden dense layer. ``0`` adds no Dropout layer.
     residual : bool, default=False
         Use ResNet-style residual blocks (two convolutions and a shortcut).
-    global_pooling : {"avg", "max", "flatten"}, default="avg"
-        How the last feature map becomes a vector.
+    global_pooling : {"mean", "max", "flatten"}, default="mean"
+        How the last feature map becomes one vector: its mean or maximum over
+        the spatial axes, or all of it flattened.
     dense_units : int or sequence of int, default=()
         Sizes of hidden ReLU Dense layers between the pooling and the output.
     augmentation : list of keras.layers.Layer, optional
@@ -96,23 +77,11 @@ def build_cnn(
         ``evaluate``. Note that they default to ``training=True``, so a bare
         ``model(x)`` call augments too: call ``model(x, training=False)`` for
         inference. Each layer is copied from its config, so one list can build
-        many models.
-    dtype : str or keras.DTypePolicy, optional
-        Dtype policy of every layer but the output one (e.g. ``"float64"`` or
-        ``"mixed_bfloat16"``); ``None`` uses the global policy.
-    name : str, optional
-        Name of the model; defaults to ``"cnn"``.
+        many models; with ``seed``, a copy whose config has a ``"seed"`` gets
+        one derived from ``seed`` instead.
+    {model_parameters}
 
-    Returns
-    -------
-    keras.Model
-        An uncompiled functional model.
-
-    Raises
-    ------
-    ValueError, TypeError
-        Before any layer is built, when an argument is out of range or of the
-        wrong type.
+    {returns_and_raises}
 
     Examples
     --------
@@ -122,12 +91,20 @@ def build_cnn(
     (None, 10)
     >>> build_cnn((100, 3), 1, output_activation="linear").output_shape
     (None, 1)
+
+    Two builds with one ``seed`` have the same weights:
+
+    >>> import numpy as np
+    >>> first, again = (build_cnn((8, 8, 1), 10, filters=4, seed=0) for _ in "ab")
+    >>> all(map(np.array_equal, first.get_weights(), again.get_weights()))
+    True
     """
     # -- validate everything before building anything ------------------------
     shape = v.check_input_shape(input_shape, ranks=(2, 3), family="CNN")
     spatial_rank = len(shape) - 1
-    n_outputs = v.check_positive_int(n_outputs, "n_outputs")
-    output_activation = v.check_output_activation(output_activation)
+    common = check_common(
+        n_outputs, output_activation, dense_units, seed, dtype, name, "cnn"
+    )
     n_blocks = v.check_positive_int(n_blocks, "n_blocks")
     filters = v.check_positive_ints(filters, "filters", length=n_blocks)
     if isinstance(kernel_size, Sequence) and not isinstance(kernel_size, str):
@@ -136,41 +113,45 @@ def build_cnn(
         )
     else:
         kernel_size = v.check_positive_int(kernel_size, "kernel_size")
-    pooling = v.check_choice(pooling, "pooling", ("max", "avg", None))
+    pooling = v.check_choice(pooling, "pooling", ("max", "mean", None))
     batch_norm = v.check_bool(batch_norm, "batch_norm")
     dropout = v.check_rate(dropout, "dropout")
     residual = v.check_bool(residual, "residual")
     global_pooling = v.check_choice(
-        global_pooling, "global_pooling", ("avg", "max", "flatten")
+        global_pooling, "global_pooling", ("mean", "max", "flatten")
     )
-    dense_units = v.check_positive_ints(dense_units, "dense_units", allow_empty=True)
     augmentation = v.check_layers(augmentation, "augmentation")
-    dtype = v.check_dtype(dtype)
     if global_pooling == "flatten" and None in shape:
-        raise ValueError(
+        raise v.InvalidParameterError(
             f"global_pooling='flatten' needs every spatial size of input_shape to "
-            f"be known, got input_shape={tuple(input_shape)!r}; use 'avg' or 'max'."
+            f"be known, got input_shape={tuple(input_shape)!r}; use 'mean' or "
+            f"'max'."
         )
 
     # -- build ---------------------------------------------------------------
+    seeds, dtype = common.seeds, common.dtype
     layers = _LAYERS[spatial_rank]
     inputs = keras.Input(shape=shape)
     x = inputs
     for layer in augmentation:
-        x = layer.__class__.from_config(layer.get_config())(x)
+        x = seeds.copy_layer(layer)(x)
+
+    def conv(n_filters: int, size: int | tuple[int, ...] = kernel_size) -> Any:
+        return layers["conv"](
+            n_filters,
+            kernel_size=size,
+            padding="same",
+            use_bias=not batch_norm,
+            kernel_initializer=seeds.initializer("glorot_uniform"),
+            dtype=dtype,
+        )
 
     sizes = list(shape[:-1])
     for block in range(n_blocks):
-        conv_kwargs = {
-            "kernel_size": kernel_size,
-            "padding": "same",
-            "use_bias": not batch_norm,
-            "dtype": dtype,
-        }
         if residual:
-            x = _residual_block(x, filters[block], layers["conv"], conv_kwargs, dtype)
+            x = _residual_block(x, filters[block], conv, batch_norm, dtype)
         else:
-            x = layers["conv"](filters[block], **conv_kwargs)(x)
+            x = conv(filters[block])(x)
             if batch_norm:
                 x = keras.layers.BatchNormalization(dtype=dtype)(x)
             x = keras.layers.ReLU(dtype=dtype)(x)
@@ -179,43 +160,69 @@ def build_cnn(
         # Pool by 2 along every axis that is unknown or at least 2 long.
         pool_size = tuple(2 if s is None or s >= 2 else 1 for s in sizes)
         if pooling is not None and max(pool_size) > 1:
-            x = layers[pooling](pool_size=pool_size, dtype=dtype)(x)
+            x = layers["pooling"][pooling](pool_size=pool_size, dtype=dtype)(x)
             sizes = [None if s is None else s // p for s, p in zip(sizes, pool_size)]
         if dropout > 0:
-            x = keras.layers.Dropout(dropout, dtype=dtype)(x)
+            x = keras.layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
 
-    if global_pooling == "flatten":
-        x = keras.layers.Flatten(dtype=dtype)(x)
-    else:
-        x = layers[f"global_{global_pooling}"](dtype=dtype)(x)
+    x = layers["global_pooling"][global_pooling](dtype=dtype)(x)
     if dropout > 0:
-        x = keras.layers.Dropout(dropout, dtype=dtype)(x)
-    outputs = dense_head(
-        x,
-        n_outputs,
-        output_activation=output_activation,
-        dense_units=dense_units,
-        dropout=dropout,
-        dtype=dtype,
-    )
-    return keras.Model(inputs, outputs, name=name or "cnn")
+        x = keras.layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
+    outputs = dense_head(x, common, dropout=dropout)
+    return keras.Model(inputs, outputs, name=common.name)
+
+
+_LAYERS = {
+    # spatial rank -> the layer classes of that rank
+    1: {
+        "conv": keras.layers.Conv1D,
+        "pooling": {
+            "max": keras.layers.MaxPooling1D,
+            "mean": keras.layers.AveragePooling1D,
+        },
+        "global_pooling": {
+            "mean": keras.layers.GlobalAveragePooling1D,
+            "max": keras.layers.GlobalMaxPooling1D,
+            "flatten": keras.layers.Flatten,
+        },
+    },
+    2: {
+        "conv": keras.layers.Conv2D,
+        "pooling": {
+            "max": keras.layers.MaxPooling2D,
+            "mean": keras.layers.AveragePooling2D,
+        },
+        "global_pooling": {
+            "mean": keras.layers.GlobalAveragePooling2D,
+            "max": keras.layers.GlobalMaxPooling2D,
+            "flatten": keras.layers.Flatten,
+        },
+    },
+}
 
 
 def _residual_block(
-    x: Any, filters: int, conv: type, conv_kwargs: dict, dtype: Any
+    x: Any,
+    filters: int,
+    conv: Callable[..., keras.layers.Layer],
+    batch_norm: bool,
+    dtype: Any,
 ) -> Any:
-    """Two convolutions plus a shortcut (1x1 convolution if channels change)."""
-    batch_norm = not conv_kwargs["use_bias"]
+    """Two convolutions plus a shortcut (1x1 convolution if channels change).
+
+    ``conv(filters)`` makes a convolution of the block's kernel size,
+    ``conv(filters, 1)`` a 1x1 one.
+    """
     shortcut = x
-    y = conv(filters, **conv_kwargs)(x)
+    y = conv(filters)(x)
     if batch_norm:
         y = keras.layers.BatchNormalization(dtype=dtype)(y)
     y = keras.layers.ReLU(dtype=dtype)(y)
-    y = conv(filters, **conv_kwargs)(y)
+    y = conv(filters)(y)
     if batch_norm:
         y = keras.layers.BatchNormalization(dtype=dtype)(y)
     if x.shape[-1] != filters:
-        shortcut = conv(filters, **{**conv_kwargs, "kernel_size": 1})(x)
+        shortcut = conv(filters, 1)(x)
         if batch_norm:
             shortcut = keras.layers.BatchNormalization(dtype=dtype)(shortcut)
     y = keras.layers.Add(dtype=dtype)([y, shortcut])

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Literal
 
 import keras
 from keras import ops
 
-from kerasbig.models import _validation as v
-from kerasbig.models._head import dense_head
+from kerasbig import parameters as v
+from kerasbig.models._head import check_common, dense_head, shared_docstring
 
 _CELLS = {
     "lstm": keras.layers.LSTM,
@@ -18,37 +18,35 @@ _CELLS = {
 }
 
 
+@shared_docstring("rnn")
 def build_rnn(
     input_shape: Sequence[int | None],
     n_outputs: int,
     *,
-    output_activation: str | None = "softmax",
-    cell: str = "lstm",
+    output_activation: Literal["softmax", "sigmoid", "linear"] | None = "softmax",
+    cell: Literal["lstm", "gru", "simple"] = "lstm",
     units: int | Sequence[int] = (64,),
     bidirectional: bool = False,
     dropout: float = 0.0,
     recurrent_dropout: float = 0.0,
     mask_value: float | None = None,
-    head: str = "last",
+    global_pooling: Literal["last", "mean", "max"] = "last",
     dense_units: int | Sequence[int] = (),
-    dtype: Any = None,
+    seed: int | None = None,
+    dtype: str | keras.DTypePolicy | None = None,
     name: str | None = None,
 ) -> keras.Model:
     """Build an uncompiled stacked recurrent network.
 
-    The model is ``Input -> [Masking] -> recurrent layers -> head -> dense_units ->
-    Dense(n_outputs)``.
+    The model is ``Input -> [Masking] -> recurrent layers -> global pooling ->
+    dense_units -> Dense(n_outputs)``.
 
     Parameters
     ----------
     input_shape : tuple of (int or None, int)
         ``(length, channels)`` of one sample, batch axis excluded. ``length`` may
         be ``None`` for variable-length sequences.
-    n_outputs : int
-        Units of the output Dense layer.
-    output_activation : {"softmax", "sigmoid", "linear", None}, default="softmax"
-        Activation of the output layer; ``"linear"`` and ``None`` mean none. The
-        output layer always computes in float32.
+    {output_parameters}
     cell : {"lstm", "gru", "simple"}, default="lstm"
         Recurrent layer: ``keras.layers.LSTM``, ``GRU`` or ``SimpleRNN``.
     units : int or sequence of int, default=(64,)
@@ -65,27 +63,15 @@ def build_rnn(
         step whose channels all equal ``mask_value`` is skipped, so sequences
         padded with it give the same output as unpadded ones. It must not be NaN
         (NaN never compares equal); pad with a number instead.
-    head : {"last", "mean", "max"}, default="last"
-        How the sequence becomes a vector: the last layer's final state, or the
-        mean / max of its outputs over the time steps that are not masked.
+    global_pooling : {"last", "mean", "max"}, default="last"
+        How the sequence becomes one vector: the last layer's final state, or
+        the mean / max of its outputs over the time steps that are not masked.
     dense_units : int or sequence of int, default=()
-        Sizes of hidden ReLU Dense layers before the output.
-    dtype : str or keras.DTypePolicy, optional
-        Dtype policy of every layer but the output one; ``None`` uses the global
-        policy.
-    name : str, optional
-        Name of the model; defaults to ``"rnn"``.
+        Sizes of hidden ReLU Dense layers between the pooled vector and the
+        output layer.
+    {model_parameters}
 
-    Returns
-    -------
-    keras.Model
-        An uncompiled functional model.
-
-    Raises
-    ------
-    ValueError, TypeError
-        Before any layer is built, when an argument is out of range or of the
-        wrong type.
+    {returns_and_raises}
 
     Examples
     --------
@@ -96,57 +82,76 @@ def build_rnn(
     >>> padded = np.concatenate([series, np.zeros((1, 3, 2), "float32")], axis=1)
     >>> bool(np.allclose(model(series), model(padded), atol=1e-6))
     True
+    >>> first, again = (build_rnn((None, 2), 3, units=4, seed=7) for _ in "ab")
+    >>> bool(np.array_equal(first(series), again(series)))
+    True
     """
     # -- validate everything before building anything ------------------------
     shape = v.check_input_shape(input_shape, ranks=(2,), family="RNN")
-    n_outputs = v.check_positive_int(n_outputs, "n_outputs")
-    output_activation = v.check_output_activation(output_activation)
+    common = check_common(
+        n_outputs, output_activation, dense_units, seed, dtype, name, "rnn"
+    )
     cell = v.check_choice(cell, "cell", tuple(_CELLS))
     units = v.check_positive_ints(units, "units")
     bidirectional = v.check_bool(bidirectional, "bidirectional")
     dropout = v.check_rate(dropout, "dropout")
     recurrent_dropout = v.check_rate(recurrent_dropout, "recurrent_dropout")
     mask_value = v.check_real(mask_value, "mask_value")
-    head = v.check_choice(head, "head", ("last", "mean", "max"))
-    dense_units = v.check_positive_ints(dense_units, "dense_units", allow_empty=True)
-    dtype = v.check_dtype(dtype)
+    global_pooling = v.check_choice(
+        global_pooling, "global_pooling", ("last", "mean", "max")
+    )
 
     # -- build ---------------------------------------------------------------
+    seeds, dtype = common.seeds, common.dtype
     inputs = keras.Input(shape=shape)
     x = inputs
     mask = None
     if mask_value is not None:
         x = keras.layers.Masking(mask_value=mask_value, dtype=dtype)(x)
-        # The same rule as Masking, as a tensor, for the pooled heads below.
+        # The same rule as Masking, as a tensor, for the pooling below.
         mask = ops.any(ops.not_equal(inputs, mask_value), axis=-1)
 
-    for i, n_units in enumerate(units):
-        layer = _CELLS[cell](
+    def recurrent(
+        n_units: int, return_sequences: bool, go_backwards: bool = False
+    ) -> keras.layers.Layer:
+        return _CELLS[cell](
             n_units,
+            kernel_initializer=seeds.initializer("glorot_uniform"),
+            recurrent_initializer=seeds.initializer("orthogonal"),
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
-            return_sequences=head != "last" or i < len(units) - 1,
+            seed=seeds.next(),
+            return_sequences=return_sequences,
+            go_backwards=go_backwards,
             dtype=dtype,
         )
+
+    for i, n_units in enumerate(units):
+        return_sequences = global_pooling != "last" or i < len(units) - 1
+        layer = recurrent(n_units, return_sequences)
         if bidirectional:
-            layer = keras.layers.Bidirectional(layer, dtype=dtype)
+            # Bidirectional makes the backward layer from the forward one's
+            # config, seeds included: a seeded build gives it seeds of its own.
+            backward = None
+            if seeds.seed is not None:
+                backward = recurrent(n_units, return_sequences, go_backwards=True)
+            layer = keras.layers.Bidirectional(
+                layer, backward_layer=backward, dtype=dtype
+            )
+            if "seed" not in layer.forward_layer.get_config():
+                # SimpleRNN leaves its seed out of its config, so the copy
+                # Bidirectional makes of it has a default one: replace it.
+                seeds.redraw(layer.forward_layer)
         x = layer(x)
 
-    if head == "mean":
+    if global_pooling == "mean":
         x = keras.layers.GlobalAveragePooling1D(dtype=dtype)(x, mask=mask)
-    elif head == "max":
+    elif global_pooling == "max":
         if mask is None:
             x = keras.layers.GlobalMaxPooling1D(dtype=dtype)(x)
         else:
             # Built-in ops, not a custom layer, so the model unpickles anywhere.
             x = ops.where(ops.expand_dims(mask, -1), x, float("-inf"))
             x = ops.max(x, axis=1)
-    outputs = dense_head(
-        x,
-        n_outputs,
-        output_activation=output_activation,
-        dense_units=dense_units,
-        dropout=dropout,
-        dtype=dtype,
-    )
-    return keras.Model(inputs, outputs, name=name or "rnn")
+    outputs = dense_head(x, common, dropout=dropout)
+    return keras.Model(inputs, outputs, name=common.name)

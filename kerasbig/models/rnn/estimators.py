@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from kerasbig.classifier import KerasClassifier
-from kerasbig.models import _validation as v
-from kerasbig.models._family import FamilyMixin
+from kerasbig.docstrings import document
+from kerasbig.models._family import FamilyMixin, family_init
 from kerasbig.models.rnn.builder import build_rnn
+from kerasbig.parameters import NONE, Interval
 from kerasbig.regressor import KerasRegressor
 
 
@@ -14,18 +15,18 @@ class _RNNMixin(FamilyMixin):
 
     _builder = staticmethod(build_rnn)
     _ranks = (2, 3)
+    _parameter_constraints = {"mask_value": [NONE, Interval(float)]}
+    _attribute_docs = {
+        "mask_value_": ("float or None", "The mask value the network was built with.")
+    }
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        v.check_real(self.mask_value, "mask_value")
-
-    def _numeric_input(self, X, reset: bool):
+    def _input_to_array(self, X, reset: bool):
         if reset:
             self.mask_value_ = self.mask_value
-        X, listed = super()._numeric_input(X, reset)
-        if reset and listed and self.mask_value is None:
+        X, facts = super()._input_to_array(X, reset)
+        if reset and facts["listed"] and self.mask_value is None:
             self.mask_value_ = 0.0
-        return X, listed
+        return X, facts
 
     def _pad_value(self) -> float:
         return 0.0 if self.mask_value_ is None else float(self.mask_value_)
@@ -34,6 +35,7 @@ class _RNNMixin(FamilyMixin):
         return {**super()._architecture(), "mask_value": self.mask_value_}
 
 
+@document
 class RNNClassifier(_RNNMixin, KerasClassifier):
     """A recurrent network classifier (LSTM, GRU or SimpleRNN) for sequences.
 
@@ -51,81 +53,11 @@ class RNNClassifier(_RNNMixin, KerasClassifier):
 
     Parameters
     ----------
-    cell : {"lstm", "gru", "simple"}, default="lstm"
-        The recurrent layer.
-    units : int or tuple of int, default=(64,)
-        Units of each stacked recurrent layer.
-    bidirectional : bool, default=False
-        Wrap every recurrent layer in ``keras.layers.Bidirectional``.
-    dropout : float, default=0.0
-        Input dropout of the recurrent layers and after hidden dense layers.
-    recurrent_dropout : float, default=0.0
-        Dropout on the recurrent state.
-    mask_value : float, default=None
-        Time steps whose channels all equal it are skipped. None: no masking
-        for arrays; 0.0 for lists of sequences (which are padded with it).
-    head : {"last", "mean", "max"}, default="last"
-        The last state, or the mean / max over unmasked steps.
-    dense_units : int or tuple of int, default=()
-        Hidden ReLU Dense layers before the output.
-    dtype : str or keras.DTypePolicy, default=None
-        Dtype policy of the layers (the output layer computes in float32).
-    name : str, default=None
-        Name of the Keras model.
-    max_length : int, default=None
-        Length lists of sequences are padded to; longer sequences (lists or
-        arrays) are cut to it. None: the longest training sequence.
-    truncation : {"warn", "error", "silent"}, default="warn"
-        What happens to sequences longer than ``max_length`` (or, in predict,
-        than the training length): cut with a ``UserWarning``, raise
-        ``ValueError``, or cut silently.
-    optimizer : str, class or keras.optimizers.Optimizer, default="adam"
-        Built afresh at every fit; set its arguments with routed parameters,
-        e.g. ``optimizer__learning_rate=1e-3``.
-    loss : default=None
-        None chooses from the target (binary or sparse categorical
-        cross-entropy).
-    metrics : list, default=None
-    epochs : int, default=30
-    batch_size : int, default=None
-        Samples per gradient step (Keras' 32 when None); also predict's.
-    validation_batch_size : int, default=None
-    validation_split : float, default=0.0
-        Fraction of the training data (the last rows) Keras holds out.
-    shuffle : bool, default=True
-    early_stopping : bool, default=False
-        Stop when the validation loss (the training loss without
-        ``validation_split``) has not improved for ``patience`` epochs, and
-        keep the best weights.
-    patience : int, default=10
-    callbacks : list, default=None
-    class_weight : dict, "balanced" or None, default=None
-    warm_start : bool, default=False
-    random_state : int, RandomState or None, default=None
-    verbose : int, default=0
-    run_eagerly : bool, default=False
-    distribution : str, strategy, distribution, callable or None, default=None
-        Where to train (see :class:`kerasbig.KerasClassifier`).
-    precision : {"float32", "mixed_bfloat16", "mixed_float16", "auto"} or None
-        The dtype policy of the network (see :class:`kerasbig.KerasClassifier`).
-    **kwargs
-        Routed parameters ``<prefix>__<name>`` for ``optimizer``, ``loss``,
-        ``metrics``, ``callbacks``, ``compile``, ``fit`` and ``predict``.
+    {parameters}
 
     Attributes
     ----------
-    model_ : keras.Model
-    history_ : dict of lists
-    classes_ : ndarray
-    n_classes_ : int
-    target_type_ : str
-    n_outputs_ : int
-    n_features_in_ : int
-        ``X.shape[1]`` as validated: the (padded) length of the sequences.
-    input_shape_ : tuple
-        ``(length, channels)`` as the network reads it.
-    mask_value_ : float or None
-        The mask value the network was built with.
+    {attributes}
 
     See Also
     --------
@@ -146,74 +78,21 @@ class RNNClassifier(_RNNMixin, KerasClassifier):
     ((11, 1), 0.0)
     """
 
-    def __init__(
-        self,
-        *,
-        cell="lstm",
-        units=(64,),
-        bidirectional=False,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        mask_value=None,
-        head="last",
-        dense_units=(),
-        dtype=None,
-        name=None,
-        max_length=None,
-        truncation="warn",
-        optimizer="adam",
-        loss=None,
-        metrics=None,
-        epochs=30,
-        batch_size=None,
-        validation_batch_size=None,
-        validation_split=0.0,
-        shuffle=True,
-        early_stopping=False,
-        patience=10,
-        callbacks=None,
-        class_weight=None,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        run_eagerly=False,
-        distribution=None,
-        precision=None,
-        **kwargs,
-    ):
-        self.cell = cell
-        self.units = units
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.recurrent_dropout = recurrent_dropout
-        self.mask_value = mask_value
-        self.head = head
-        self.dense_units = dense_units
-        self.dtype = dtype
-        self.name = name
-        self.max_length = max_length
-        self.truncation = truncation
-        self.optimizer = optimizer
-        self.loss = loss
-        self.metrics = metrics
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.validation_batch_size = validation_batch_size
-        self.validation_split = validation_split
-        self.shuffle = shuffle
-        self.early_stopping = early_stopping
-        self.patience = patience
-        self.callbacks = callbacks
-        self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.verbose = verbose
-        self.run_eagerly = run_eagerly
-        self.distribution = distribution
-        self.precision = precision
-        self._kwargs = dict(kwargs)
+    __init__ = family_init(build_rnn, classifier=True)
+    _attributes = (
+        "model_",
+        "history_",
+        "classes_",
+        "n_classes_",
+        "target_type_",
+        "n_outputs_",
+        "n_features_in_",
+        "input_shape_",
+        "mask_value_",
+    )
 
 
+@document
 class RNNRegressor(_RNNMixin, KerasRegressor):
     """A recurrent network regressor (LSTM, GRU or SimpleRNN) for sequences.
 
@@ -225,27 +104,11 @@ class RNNRegressor(_RNNMixin, KerasRegressor):
 
     Parameters
     ----------
-    cell, units, bidirectional, dropout, recurrent_dropout, mask_value, head, \
-dense_units, dtype, name
-        The network, as for :class:`RNNClassifier` (see
-        :func:`kerasbig.models.build_rnn`).
-    max_length, truncation
-        Padding and cutting of sequences, as for :class:`RNNClassifier`.
-    optimizer, loss, metrics, epochs, batch_size, validation_batch_size, \
-validation_split, shuffle, early_stopping, patience, callbacks, warm_start, \
-random_state, verbose, run_eagerly, distribution, precision, **kwargs
-        Training, as for :class:`RNNClassifier`; ``loss=None`` means mean
-        squared error.
+    {parameters}
 
     Attributes
     ----------
-    model_ : keras.Model
-    history_ : dict of lists
-    n_outputs_ : int
-    target_type_ : str
-    n_features_in_ : int
-    input_shape_ : tuple
-    mask_value_ : float or None
+    {attributes}
 
     Examples
     --------
@@ -259,67 +122,13 @@ random_state, verbose, run_eagerly, distribution, precision, **kwargs
     (4,)
     """
 
-    def __init__(
-        self,
-        *,
-        cell="lstm",
-        units=(64,),
-        bidirectional=False,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        mask_value=None,
-        head="last",
-        dense_units=(),
-        dtype=None,
-        name=None,
-        max_length=None,
-        truncation="warn",
-        optimizer="adam",
-        loss=None,
-        metrics=None,
-        epochs=30,
-        batch_size=None,
-        validation_batch_size=None,
-        validation_split=0.0,
-        shuffle=True,
-        early_stopping=False,
-        patience=10,
-        callbacks=None,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        run_eagerly=False,
-        distribution=None,
-        precision=None,
-        **kwargs,
-    ):
-        self.cell = cell
-        self.units = units
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.recurrent_dropout = recurrent_dropout
-        self.mask_value = mask_value
-        self.head = head
-        self.dense_units = dense_units
-        self.dtype = dtype
-        self.name = name
-        self.max_length = max_length
-        self.truncation = truncation
-        self.optimizer = optimizer
-        self.loss = loss
-        self.metrics = metrics
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.validation_batch_size = validation_batch_size
-        self.validation_split = validation_split
-        self.shuffle = shuffle
-        self.early_stopping = early_stopping
-        self.patience = patience
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.verbose = verbose
-        self.run_eagerly = run_eagerly
-        self.distribution = distribution
-        self.precision = precision
-        self._kwargs = dict(kwargs)
+    __init__ = family_init(build_rnn, classifier=False)
+    _attributes = (
+        "model_",
+        "history_",
+        "target_type_",
+        "n_outputs_",
+        "n_features_in_",
+        "input_shape_",
+        "mask_value_",
+    )

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Literal
 
 import keras
 from keras import ops
 
-from kerasbig.models import _validation as v
-from kerasbig.models._head import dense_head
+from kerasbig import parameters as v
+from kerasbig.models._head import check_common, dense_head, shared_docstring
 
 
+@shared_docstring("transformer")
 def build_transformer(
     input_shape: Sequence[int | None],
     n_outputs: int,
     *,
-    output_activation: str | None = "softmax",
+    output_activation: Literal["softmax", "sigmoid", "linear"] | None = "softmax",
     vocabulary_size: int | None = None,
     num_layers: int = 2,
     num_heads: int = 4,
@@ -24,9 +25,10 @@ def build_transformer(
     ff_dim: int = 128,
     dropout: float = 0.1,
     max_length: int | None = None,
-    pooling: str = "mean",
+    global_pooling: Literal["mean", "first"] = "mean",
     dense_units: int | Sequence[int] = (),
-    dtype: Any = None,
+    seed: int | None = None,
+    dtype: str | keras.DTypePolicy | None = None,
     name: str | None = None,
 ) -> keras.Model:
     """Build an uncompiled Transformer encoder.
@@ -41,19 +43,15 @@ def build_transformer(
     * numbers, otherwise: ``input_shape=(length, channels)``; a Dense projection to
       ``model_dim`` plus ``keras_hub.layers.PositionEmbedding``. No masking.
 
-    Then ``Dropout -> num_layers x TransformerEncoder -> pooling -> dense_units ->
-    Dense(n_outputs)``.
+    Then ``Dropout -> num_layers x TransformerEncoder -> global pooling ->
+    dense_units -> Dense(n_outputs)``.
 
     Parameters
     ----------
     input_shape : tuple
         ``(length,)`` for tokens or ``(length, channels)`` for numbers, batch axis
         excluded. ``length`` may be ``None`` if ``max_length`` is given.
-    n_outputs : int
-        Units of the output Dense layer.
-    output_activation : {"softmax", "sigmoid", "linear", None}, default="softmax"
-        Activation of the output layer; ``"linear"`` and ``None`` mean none. The
-        output layer always computes in float32.
+    {output_parameters}
     vocabulary_size : int, optional
         Number of token ids (ids run from 0, the padding id, to
         ``vocabulary_size - 1``). ``None`` means numeric input.
@@ -71,32 +69,25 @@ def build_transformer(
     max_length : int, optional
         Longest sequence the position embedding covers; defaults to
         ``input_shape[0]``. Required when that is ``None``.
-    pooling : {"mean", "first"}, default="mean"
-        ``"mean"`` averages over the positions that are not padding; ``"first"``
-        takes the first position (a ``[CLS]``-style token, if you put one there).
+    global_pooling : {"mean", "first"}, default="mean"
+        How the sequence becomes one vector: ``"mean"`` averages over the
+        positions that are not padding; ``"first"`` takes the first position (a
+        ``[CLS]``-style token, if you put one there).
     dense_units : int or sequence of int, default=()
-        Sizes of hidden ReLU Dense layers before the output.
-    dtype : str or keras.DTypePolicy, optional
-        Dtype policy of every layer but the output one; ``None`` uses the global
-        policy.
-    name : str, optional
-        Name of the model; defaults to ``"transformer"``.
+        Sizes of hidden ReLU Dense layers after the pooling, before the output.
+    {model_parameters}
 
-    Returns
-    -------
-    keras.Model
-        An uncompiled functional model.
-
-    Raises
-    ------
-    ValueError, TypeError
-        Before any layer is built, when an argument is out of range or of the
-        wrong type.
+    {returns_and_raises}
 
     Examples
     --------
-    >>> import numpy as np
     >>> from kerasbig.models import build_transformer
+    >>> build_transformer((24, 1), 1, output_activation=None).output_shape
+    (None, 1)
+
+    On token ids, padding changes nothing:
+
+    >>> import numpy as np
     >>> model = build_transformer(
     ...     (None,), 2, vocabulary_size=50, max_length=16, model_dim=16, num_heads=2
     ... )
@@ -104,12 +95,17 @@ def build_transformer(
     >>> padded = np.array([[5, 7, 9, 0, 0, 0]])
     >>> bool(np.allclose(model(ids), model(padded), atol=1e-5))
     True
-    >>> build_transformer((24, 1), 1, output_activation=None).output_shape
-    (None, 1)
+    >>> first, again = (
+    ...     build_transformer((6,), 2, vocabulary_size=50, model_dim=8, seed=3)
+    ...     for _ in "ab"
+    ... )
+    >>> all(map(np.array_equal, first.get_weights(), again.get_weights()))
+    True
     """
     # -- validate everything before building anything ------------------------
-    n_outputs = v.check_positive_int(n_outputs, "n_outputs")
-    output_activation = v.check_output_activation(output_activation)
+    common = check_common(
+        n_outputs, output_activation, dense_units, seed, dtype, name, "transformer"
+    )
     if vocabulary_size is not None:
         vocabulary_size = v.check_positive_int(vocabulary_size, "vocabulary_size")
         shape = v.check_input_shape(
@@ -125,7 +121,7 @@ def build_transformer(
     num_heads = v.check_positive_int(num_heads, "num_heads")
     model_dim = v.check_positive_int(model_dim, "model_dim")
     if model_dim % num_heads:
-        raise ValueError(
+        raise v.InvalidParameterError(
             f"num_heads must divide model_dim, got num_heads={num_heads} and "
             f"model_dim={model_dim}."
         )
@@ -133,66 +129,71 @@ def build_transformer(
     dropout = v.check_rate(dropout, "dropout")
     if max_length is None:
         if shape[0] is None:
-            raise ValueError(
+            raise v.InvalidParameterError(
                 f"max_length is required when the sequence length is unknown, got "
                 f"input_shape={tuple(input_shape)!r} and max_length=None."
             )
         max_length = shape[0]
     max_length = v.check_positive_int(max_length, "max_length")
     if shape[0] is not None and shape[0] > max_length:
-        raise ValueError(
+        raise v.InvalidParameterError(
             f"max_length must be at least the sequence length input_shape[0]="
             f"{shape[0]}, got max_length={max_length}."
         )
-    pooling = v.check_choice(pooling, "pooling", ("mean", "first"))
-    dense_units = v.check_positive_ints(dense_units, "dense_units", allow_empty=True)
-    dtype = v.check_dtype(dtype)
+    global_pooling = v.check_choice(global_pooling, "global_pooling", ("mean", "first"))
 
     # Imported here so the CNN and RNN builders work without keras-hub and its
     # tensorflow-text dependency (e.g. on a JAX-only machine).
     import keras_hub
 
     # -- build ---------------------------------------------------------------
+    # keras-hub's layers share one initializer between their sublayers (one
+    # seed would make the query, key and value kernels equal), so a seeded
+    # build redraws their weights and dropout seeds once they are built.
+    seeds, dtype = common.seeds, common.dtype
     if vocabulary_size is not None:
         inputs = keras.Input(shape=shape, dtype="int32")
         # TokenAndPositionEmbedding(mask_zero=True) loses its mask in the position
         # embedding, so the mask is computed here and passed explicitly.
         padding_mask = ops.not_equal(inputs, 0)
-        x = keras_hub.layers.TokenAndPositionEmbedding(
+        embedding = keras_hub.layers.TokenAndPositionEmbedding(
             vocabulary_size=vocabulary_size,
             sequence_length=max_length,
             embedding_dim=model_dim,
             dtype=dtype,
-        )(inputs)
+        )
+        x = embedding(inputs)
+        seeds.redraw(embedding, embedding.embeddings_initializer, {"embeddings"})
     else:
         inputs = keras.Input(shape=shape)
         padding_mask = None
-        x = keras.layers.Dense(model_dim, dtype=dtype)(inputs)
+        x = keras.layers.Dense(
+            model_dim,
+            kernel_initializer=seeds.initializer("glorot_uniform"),
+            dtype=dtype,
+        )(inputs)
         positions = keras_hub.layers.PositionEmbedding(
-            sequence_length=max_length, dtype=dtype
+            sequence_length=max_length,
+            initializer=seeds.initializer("glorot_uniform"),
+            dtype=dtype,
         )(x)
         x = keras.layers.Add(dtype=dtype)([x, positions])
     if dropout > 0:
-        x = keras.layers.Dropout(dropout, dtype=dtype)(x)
+        x = keras.layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
 
     for _ in range(num_layers):
-        x = keras_hub.layers.TransformerEncoder(
+        encoder = keras_hub.layers.TransformerEncoder(
             intermediate_dim=ff_dim,
             num_heads=num_heads,
             dropout=dropout,
             dtype=dtype,
-        )(x, padding_mask=padding_mask)
+        )
+        x = encoder(x, padding_mask=padding_mask)
+        seeds.redraw(encoder, encoder.kernel_initializer, {"kernel"})
 
-    if pooling == "mean":
+    if global_pooling == "mean":
         x = keras.layers.GlobalAveragePooling1D(dtype=dtype)(x, mask=padding_mask)
     else:
         x = x[:, 0, :]
-    outputs = dense_head(
-        x,
-        n_outputs,
-        output_activation=output_activation,
-        dense_units=dense_units,
-        dropout=dropout,
-        dtype=dtype,
-    )
-    return keras.Model(inputs, outputs, name=name or "transformer")
+    outputs = dense_head(x, common, dropout=dropout)
+    return keras.Model(inputs, outputs, name=common.name)

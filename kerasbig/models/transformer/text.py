@@ -44,7 +44,7 @@ class WordPieceEncoder:
     """Learn a WordPiece vocabulary from texts and turn texts into token ids.
 
     Every encoded text starts with the ``[CLS]`` id (2), so no text encodes to
-    an empty sequence and ``pooling="first"`` has a summary position; id 0 is
+    an empty sequence and ``global_pooling="first"`` has a summary position; id 0 is
     padding and id 1 stands for pieces outside the vocabulary.
 
     Parameters

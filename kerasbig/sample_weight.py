@@ -1,0 +1,35 @@
+"""Checking ``sample_weight`` before a fit."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
+    """Validate ``sample_weight`` and return it as float64, or None."""
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n_samples, sample_weight)
+    try:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"sample_weight must be numeric; got {type(sample_weight).__name__}: {err}"
+        ) from None
+    if sw.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight has shape {sw.shape}; expected ({n_samples},), one "
+            "weight per sample."
+        )
+    if not np.all(np.isfinite(sw)):
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if np.any(sw < 0):
+        raise ValueError("sample_weight contains negative values.")
+    if sw.sum() <= 0:
+        raise ValueError(
+            "sample_weight sums to zero: at least one sample needs a positive weight."
+        )
+    return sw

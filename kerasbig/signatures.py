@@ -1,0 +1,101 @@
+"""Constructor signatures, each parameter defined once.
+
+scikit-learn reads an estimator's parameters from the signature of its
+``__init__``, which must list every parameter by name. kerasbig's estimators
+share about twenty training parameters, and each model family takes every
+keyword argument of its builder. Rather than repeating those lists in six
+``__init__`` methods, each is written out once, as a real signature:
+
+* the training parameters, in :meth:`kerasbig.base.BaseKerasEstimator.__init__`;
+* the architecture parameters, in the family's pure-Keras builder
+  (``build_cnn``, ``build_rnn``, ``build_transformer``).
+
+:func:`make_init` composes such parameter lists into an ``__init__`` whose
+``__signature__`` is the explicit, complete list (what ``inspect.signature``,
+``help()`` and scikit-learn see) and whose body only stores the arguments.
+``tests/test_signatures.py`` checks that every estimator shares the training
+parameters and their defaults.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+Parameter = inspect.Parameter
+
+
+def store_params(estimator: Any, arguments: Mapping[str, Any]) -> None:
+    """Store constructor arguments as attributes, the ``**kwargs`` in ``_kwargs``.
+
+    ``arguments`` is ``locals()`` of an ``__init__`` (or the bound arguments
+    of a composed one): ``self`` is skipped, nothing is checked or changed.
+    """
+    for name, value in arguments.items():
+        if name not in ("self", "kwargs", "__class__"):
+            setattr(estimator, name, value)
+    estimator._kwargs = dict(arguments.get("kwargs", {}))
+
+
+def parameters_of(
+    function: Callable[..., Any],
+    *,
+    exclude: Iterable[str] = (),
+    defaults: Mapping[str, Any] | None = None,
+    keyword_only: bool = False,
+) -> list[Parameter]:
+    """The named parameters of ``function`` (``self``, ``*args``, ``**kw`` left out).
+
+    ``defaults`` replaces the default of the parameters it names;
+    ``keyword_only`` turns them all into keyword-only parameters.
+    """
+    exclude, defaults = set(exclude), dict(defaults or {})
+    out = []
+    for p in inspect.signature(function).parameters.values():
+        if p.name == "self" or p.name in exclude:
+            continue
+        if p.kind in (Parameter.VAR_POSITIONAL, Parameter.VAR_KEYWORD):
+            continue
+        if p.name in defaults:
+            p = p.replace(default=defaults.pop(p.name))
+        if keyword_only:
+            p = p.replace(kind=Parameter.KEYWORD_ONLY)
+        out.append(p)
+    if defaults:
+        raise TypeError(f"{function.__name__} has no parameter(s) {sorted(defaults)}.")
+    return out
+
+
+def keyword(name: str, default: Any, annotation: Any = Parameter.empty) -> Parameter:
+    """One keyword-only parameter."""
+    return Parameter(
+        name, Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+def make_init(parameters: Sequence[Parameter]) -> Callable[..., None]:
+    """An ``__init__`` taking ``parameters`` (then ``**kwargs``) that stores them.
+
+    A name given twice keeps its first definition. Positional-or-keyword
+    parameters come first, in order, then the keyword-only ones.
+    """
+    seen: dict[str, Parameter] = {}
+    for p in parameters:
+        seen.setdefault(p.name, p)
+    ordered = sorted(seen.values(), key=lambda p: p.kind)  # stable sort
+    signature = inspect.Signature(
+        [
+            Parameter("self", Parameter.POSITIONAL_OR_KEYWORD),
+            *ordered,
+            Parameter("kwargs", Parameter.VAR_KEYWORD),
+        ]
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        store_params(self, bound.arguments)
+
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
+    return __init__
