@@ -34,26 +34,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kerasbig import distribute, precision
+from kerasbig import parameters as p
 from kerasbig.building import fitted_meta, make_model, model_param, output_units
 from kerasbig.compiling import compile_kwargs, compile_model, make_callbacks, make_loss
-from kerasbig.parameters import (
-    NONE,
-    Boolean,
-    Interval,
-    Options,
-    Satisfies,
-    validate_estimator_params,
-)
-from kerasbig.routing import (
-    DESTINATIONS,
-    check_routed_names,
-    destination_of,
-    hyperparameters,
-    route,
-)
+from kerasbig.routing import check_routed_names, hyperparameters, route
 from kerasbig.sample_weight import check_sample_weight
-from kerasbig.seeding import is_random_state, seed_from_random_state, seeded
-from kerasbig.signatures import store_params
+from kerasbig.seeding import RANDOM_STATE, seed_from_random_state, seeded
+from kerasbig.signatures import split_routed_params, store_params
 
 
 @contextlib.contextmanager
@@ -68,7 +55,7 @@ def _unchanged_on_error(estimator) -> Iterator[None]:
         raise
 
 
-_BATCH_SIZE = [NONE, Interval(int, 1), Options(-1)]
+_BATCH_SIZE = [p.NONE, p.Interval(int, 1), p.Options(-1)]
 
 
 class BaseKerasEstimator(BaseEstimator):
@@ -80,23 +67,19 @@ class BaseKerasEstimator(BaseEstimator):
     :mod:`kerasbig.signatures`).
     """
 
+    _input_attributes = ("n_features_in_", "feature_names_in_")
     _parameter_constraints = {
-        "warm_start": [Boolean()],
-        "random_state": [
-            Satisfies(
-                is_random_state,
-                "None, an int, a numpy.random.RandomState or a Generator",
-            )
-        ],
+        "warm_start": [p.Boolean()],
+        "random_state": RANDOM_STATE,
         "batch_size": _BATCH_SIZE,
         "validation_batch_size": _BATCH_SIZE,
-        "verbose": [Interval(int, 0), Boolean(), Options("auto")],
-        "validation_split": [Interval(float, 0.0, 1.0, closed="left")],
-        "shuffle": [Boolean(), Options("batch")],
-        "run_eagerly": [Boolean()],
-        "epochs": [Interval(int, 1)],
-        "distribution": [Satisfies(distribute.is_valid, distribute.EXPECTED)],
-        "precision": [NONE, Options(*precision.PRECISIONS)],
+        "verbose": [p.Interval(int, 0), p.Boolean(), p.Options("auto")],
+        "validation_split": [p.Interval(float, 0.0, 1.0, closed="left")],
+        "shuffle": [p.Boolean(), p.Options("batch")],
+        "run_eagerly": [p.Boolean()],
+        "epochs": [p.Interval(int, 1)],
+        "distribution": [p.Satisfies(distribute.is_valid, distribute.EXPECTED)],
+        "precision": [p.NONE, p.Options(*precision.PRECISIONS)],
     }
 
     def __init__(
@@ -132,21 +115,8 @@ class BaseKerasEstimator(BaseEstimator):
         return params
 
     def set_params(self, **params):
-        own = set(self._get_param_names())
-        plain = {}
-        for key, value in params.items():
-            if key in own:
-                plain[key] = value
-            elif key in self._kwargs or destination_of(key) in DESTINATIONS:
-                self._kwargs[key] = value
-            else:
-                raise ValueError(
-                    f"Invalid parameter {key!r} for {type(self).__name__}. Valid "
-                    f"parameters are {sorted(own)}, the free hyperparameters "
-                    f"given at construction {sorted(self._kwargs)}, or a routed "
-                    f"name '<prefix>__<argument>' with prefix in {DESTINATIONS}."
-                )
-        super().set_params(**plain)
+        """Set constructor parameters, and free or routed ones (kept in ``_kwargs``)."""
+        super().set_params(**split_routed_params(self, params))
         return self
 
     def __sklearn_clone__(self):
@@ -260,7 +230,7 @@ class BaseKerasEstimator(BaseEstimator):
 
     def _check_params(self) -> None:
         """Check every parameter's value against its declaration, before any work."""
-        validate_estimator_params(self)
+        p.validate_estimator_params(self)
         check_routed_names(self._kwargs)
 
     # ------------------------------------------------------------------
@@ -316,19 +286,10 @@ class BaseKerasEstimator(BaseEstimator):
     def _make_model(self, X: np.ndarray, seed: int | None) -> keras.Model:
         """A new, uncompiled (or builder-compiled) model for this fit."""
         meta = fitted_meta(self)
-        context = {
-            **meta,
-            "meta": meta,
-            "compile_kwargs": self._compile_kwargs(),
-            "params": self.get_params(),
-            "seed": seed,
-        }
-        return make_model(
-            model_param(self),
-            hyperparameters=hyperparameters(self._kwargs),
-            context=context,
-            precision=self.precision,
-        )
+        context = {**meta, "meta": meta, "params": self.get_params(), "seed": seed}
+        context["compile_kwargs"] = self._compile_kwargs()
+        hyper = hyperparameters(self._kwargs)
+        return make_model(model_param(self), hyper, context, self.precision)
 
     def _compile_kwargs(self) -> dict[str, Any]:
         return compile_kwargs(
@@ -403,9 +364,8 @@ class BaseKerasEstimator(BaseEstimator):
         }
         if predict_args["batch_size"] == -1:
             predict_args["batch_size"] = max(len(X), 1)
-        out = distribute.predict(
-            self.model_, X, predict_args, self.__dict__.get("_placement")
-        )
+        placement = self.__dict__.get("_placement")
+        out = distribute.predict(self.model_, X, predict_args, placement)
         return np.asarray(out, dtype=np.float64).reshape(len(X), -1)
 
     # ------------------------------------------------------------------

@@ -101,7 +101,6 @@ def call_builder(
 
 def make_model(
     spec: Any,
-    *,
     hyperparameters: dict[str, Any],
     context: dict[str, Any],
     precision: str | None,

@@ -130,6 +130,7 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
     (3, 3)
     """
 
+    _target_attributes = ("classes_", "n_classes_", "target_type_", "n_outputs_")
     _parameter_constraints = {
         "class_weight": [
             NONE,

@@ -35,7 +35,7 @@ def _from_spec(
     kind: str,
     module,
     getter: Callable[[Any], Any],
-    keep_plain_strings: bool,
+    keep_plain_strings: bool = False,
     defaults: Mapping[str, Any] | None = None,
 ):
     """Build one Keras object from a name, class or instance plus arguments.
@@ -125,16 +125,25 @@ def _collection(spec, args, **kw):
     return _from_spec(spec, args, **kw)
 
 
+# How each kind of object is looked up by name: its module, Keras' getter,
+# whether a bare name is left for Keras to resolve, and default arguments.
+_KINDS = {
+    "optimizer": dict(module=keras.optimizers, getter=keras.optimizers.get),
+    "loss": dict(
+        module=keras.losses,
+        getter=keras.losses.get,
+        keep_plain_strings=True,
+        defaults={"reduction": "mean_with_sample_weight"},
+    ),
+    "metrics": dict(
+        module=keras.metrics, getter=keras.metrics.get, keep_plain_strings=True
+    ),
+}
+
+
 def make_optimizer(spec, args: Mapping[str, Any]):
     """A new optimizer instance from ``optimizer`` and ``optimizer__`` args."""
-    return _from_spec(
-        spec,
-        args,
-        kind="optimizer",
-        module=keras.optimizers,
-        getter=keras.optimizers.get,
-        keep_plain_strings=False,
-    )
+    return _from_spec(spec, args, kind="optimizer", **_KINDS["optimizer"])
 
 
 def make_loss(spec, args: Mapping[str, Any]):
@@ -146,29 +155,14 @@ def make_loss(spec, args: Mapping[str, Any]):
     sample weights act by their ratios only, and weighting a row by ``k`` is
     the same as repeating it ``k`` times within a batch.
     """
-    return _collection(
-        spec,
-        args,
-        kind="loss",
-        module=keras.losses,
-        getter=keras.losses.get,
-        keep_plain_strings=True,
-        defaults={"reduction": "mean_with_sample_weight"},
-    )
+    return _collection(spec, args, kind="loss", **_KINDS["loss"])
 
 
 def make_metrics(spec, args: Mapping[str, Any]):
     """New metric objects (or names Keras resolves itself) for ``compile``."""
     if spec is None:
         return None
-    return _collection(
-        spec,
-        args,
-        kind="metrics",
-        module=keras.metrics,
-        getter=keras.metrics.get,
-        keep_plain_strings=True,
-    )
+    return _collection(spec, args, kind="metrics", **_KINDS["metrics"])
 
 
 def make_callbacks(spec, args: Mapping[str, Any]) -> list:

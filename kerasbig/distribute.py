@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -430,14 +429,9 @@ def portable(spec):
     return spec
 
 
-@contextlib.contextmanager
-def placed(placement: Placement | None) -> Iterator[None]:
-    """Enter the placement's scope, or do nothing without one."""
-    if placement is None:
-        yield
-        return
-    with placement.scope():
-        yield
+def placed(placement: Placement | None) -> contextlib.AbstractContextManager:
+    """The placement's scope, or a context that does nothing without one."""
+    return contextlib.nullcontext() if placement is None else placement.scope()
 
 
 # ----------------------------------------------------------------------

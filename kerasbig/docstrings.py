@@ -1,15 +1,16 @@
 """Estimator docstrings, each parameter and attribute described once.
 
-An estimator's docstring holds its own prose and examples, and the lines
-``{parameters}`` and ``{attributes}`` where :func:`document` writes the
-numpydoc entries:
+An estimator's docstring holds its own prose and examples, and a line
+``{parameters_and_attributes}`` where :func:`document` writes the numpydoc
+"Parameters" and "Attributes" sections:
 
 * every parameter of the class's ``__init__`` signature, in order, with its
   actual default: an architecture parameter described as in the family's
   builder docstring (its "Parameters" section is read), any other from
   :data:`PARAMETERS` (class-specific text in ``_parameter_docs`` wins);
-* the fitted attributes the class lists in ``_attributes``, from
-  :data:`ATTRIBUTES` (``_attribute_docs`` wins).
+* the fitted attributes ``model_`` and ``history_``, then those its target
+  side lists in ``_target_attributes`` and its input side in
+  ``_input_attributes``, from :data:`ATTRIBUTES` (``_attribute_docs`` wins).
 """
 
 from __future__ import annotations
@@ -191,17 +192,26 @@ def document(cls: type) -> type:
         kind, text = sources[p.name]
         entries.append(_entry(p.name, f"{kind}, default={p.default!r}", text))
     attributes = {**ATTRIBUTES, **getattr(cls, "_attribute_docs", {})}
-    attribute_entries = [
-        _entry(name, *attributes[name]) for name in getattr(cls, "_attributes", ())
-    ]
-    blocks = {"parameters": entries, "attributes": attribute_entries}
+    names = dict.fromkeys(
+        ("model_", "history_", *cls._target_attributes, *cls._input_attributes)
+    )
+    text = "\n".join(
+        [
+            "Parameters",
+            "----------",
+            *entries,
+            "",
+            "Attributes",
+            "----------",
+            *(_entry(name, *attributes[name]) for name in names),
+        ]
+    )
 
     def fill(match: re.Match) -> str:
         indent = match.group(1)
-        text = "\n".join(blocks[match.group(2)])
         return "\n".join(indent + line if line else "" for line in text.splitlines())
 
     cls.__doc__ = re.sub(
-        r"^( *)\{(parameters|attributes)\}$", fill, cls.__doc__ or "", flags=re.M
+        r"^( *)\{parameters_and_attributes\}$", fill, cls.__doc__ or "", flags=re.M
     )
     return cls

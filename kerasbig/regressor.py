@@ -65,6 +65,7 @@ run_eagerly, epochs, distribution, precision
     """
 
     _y_numeric = True
+    _target_attributes = ("target_type_", "n_outputs_")
 
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch, building the model on the first call.

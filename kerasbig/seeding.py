@@ -31,6 +31,7 @@ import keras
 import numpy as np
 
 from kerasbig._compat import get_keras_global, set_keras_global
+from kerasbig.parameters import Satisfies
 
 _KERAS_SEED_ATTRS = ("global_random_seed", "global_seed_generator")
 
@@ -44,6 +45,13 @@ def is_random_state(value) -> bool:
         )
         and not isinstance(value, bool)
     )
+
+
+RANDOM_STATE = [
+    Satisfies(
+        is_random_state, "None, an int, a numpy.random.RandomState or a Generator"
+    )
+]
 
 
 def seed_from_random_state(random_state) -> int | None:

@@ -23,6 +23,8 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from kerasbig.routing import DESTINATIONS, destination_of
+
 Parameter = inspect.Parameter
 
 
@@ -36,6 +38,29 @@ def store_params(estimator: Any, arguments: Mapping[str, Any]) -> None:
         if name not in ("self", "kwargs", "__class__"):
             setattr(estimator, name, value)
     estimator._kwargs = dict(arguments.get("kwargs", {}))
+
+
+def split_routed_params(estimator: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Store free and routed parameters in ``_kwargs``; return the others.
+
+    A name that is neither a constructor parameter, a free hyperparameter
+    given at construction, nor a routed ``<prefix>__<argument>`` raises.
+    """
+    own = set(estimator._get_param_names())
+    plain = {}
+    for key, value in params.items():
+        if key in own:
+            plain[key] = value
+        elif key in estimator._kwargs or destination_of(key) in DESTINATIONS:
+            estimator._kwargs[key] = value
+        else:
+            raise ValueError(
+                f"Invalid parameter {key!r} for {type(estimator).__name__}. Valid "
+                f"parameters are {sorted(own)}, the free hyperparameters given at "
+                f"construction {sorted(estimator._kwargs)}, or a routed name "
+                f"'<prefix>__<argument>' with prefix in {DESTINATIONS}."
+            )
+    return plain
 
 
 def parameters_of(

@@ -10,19 +10,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from kerasbig.parameters import (
-    NONE,
-    Boolean,
-    Interval,
-    Options,
-    Satisfies,
-    validate_estimator_params,
-)
+from kerasbig import parameters as p
 
 
-def _positive_ints(*lengths: int) -> Satisfies:
+def _positive_ints(*lengths: int) -> p.Satisfies:
     """A tuple (or list) of ``lengths`` positive integers."""
-    return Satisfies(
+    return p.Satisfies(
         lambda value: (
             isinstance(value, (tuple, list))
             and len(value) in lengths
@@ -77,13 +70,13 @@ class ImageScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.min_value = min_value
 
     _parameter_constraints = {
-        "max_value": [NONE, Interval(float)],
-        "min_value": [Interval(float)],
+        "max_value": [p.NONE, p.Interval(float)],
+        "min_value": [p.Interval(float)],
     }
 
     def fit(self, X, y=None):
         """Learn ``max_value_`` (when ``max_value`` is None)."""
-        validate_estimator_params(self)
+        p.validate_estimator_params(self)
         X = validate_data(self, X, allow_nd=True, dtype=("float32", "float64"))
         top = float(X.max()) if self.max_value is None else float(self.max_value)
         if top < self.min_value:
@@ -164,14 +157,14 @@ class ImageResizer(TransformerMixin, BaseEstimator):
         self.antialias = antialias
 
     _parameter_constraints = {
-        "size": [NONE, _positive_ints(2)],
-        "image_shape": [NONE, _positive_ints(2, 3)],
-        "interpolation": [Options(*_INTERPOLATIONS)],
-        "antialias": [Boolean()],
+        "size": [p.NONE, _positive_ints(2)],
+        "image_shape": [p.NONE, _positive_ints(2, 3)],
+        "interpolation": [p.Options(*_INTERPOLATIONS)],
+        "antialias": [p.Boolean()],
     }
 
     def _check_params(self) -> None:
-        validate_estimator_params(self)
+        p.validate_estimator_params(self)
 
     def _images(self, X) -> list[np.ndarray]:
         """``X`` as a list of (h, w, c) float32 arrays (one array if uniform)."""

@@ -235,11 +235,12 @@ def test_dtype_policies():
 
 
 def test_output_dtype_follows_the_global_policy_when_dtype_is_none():
+    previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("float64")
     try:
         model = build_cnn((8, 8, 1), 2, **TINY)
     finally:
-        keras.config.set_dtype_policy("float32")
+        keras.config.set_dtype_policy(previous)
     assert model.get_layer("head").dtype_policy.name == "float64"
     assert build_cnn((8, 8, 1), 2, **TINY).get_layer("head").dtype == "float32"
 

@@ -33,13 +33,7 @@ class CNNClassifier(_CNNMixin, KerasClassifier):
     :class:`kerasbig.preprocessing.ImageResizer`). Predict takes the same kind of
     input as fit.
 
-    Parameters
-    ----------
-    {parameters}
-
-    Attributes
-    ----------
-    {attributes}
+    {parameters_and_attributes}
 
     See Also
     --------
@@ -59,16 +53,6 @@ class CNNClassifier(_CNNMixin, KerasClassifier):
     """
 
     __init__ = family_init(build_cnn, classifier=True)
-    _attributes = (
-        "model_",
-        "history_",
-        "classes_",
-        "n_classes_",
-        "target_type_",
-        "n_outputs_",
-        "n_features_in_",
-        "input_shape_",
-    )
 
 
 @document
@@ -79,13 +63,7 @@ class CNNRegressor(_CNNMixin, KerasRegressor):
     unit per target column; the loss defaults to mean squared error. Input
     ``X`` as for :class:`CNNClassifier`.
 
-    Parameters
-    ----------
-    {parameters}
-
-    Attributes
-    ----------
-    {attributes}
+    {parameters_and_attributes}
 
     Examples
     --------
@@ -101,11 +79,3 @@ class CNNRegressor(_CNNMixin, KerasRegressor):
     """
 
     __init__ = family_init(build_cnn, classifier=False)
-    _attributes = (
-        "model_",
-        "history_",
-        "target_type_",
-        "n_outputs_",
-        "n_features_in_",
-        "input_shape_",
-    )

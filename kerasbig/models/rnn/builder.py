@@ -112,7 +112,7 @@ def build_rnn(
         mask = ops.any(ops.not_equal(inputs, mask_value), axis=-1)
 
     def recurrent(
-        n_units: int, return_sequences: bool, go_backwards: bool = False
+        n_units: int, return_sequences: bool, backward_of: str | None = None
     ) -> keras.layers.Layer:
         return _CELLS[cell](
             n_units,
@@ -122,8 +122,9 @@ def build_rnn(
             recurrent_dropout=recurrent_dropout,
             seed=seeds.next(),
             return_sequences=return_sequences,
-            go_backwards=go_backwards,
+            go_backwards=backward_of is not None,
             dtype=dtype,
+            name=None if backward_of is None else f"backward_{backward_of}",
         )
 
     for i, n_units in enumerate(units):
@@ -134,7 +135,7 @@ def build_rnn(
             # config, seeds included: a seeded build gives it seeds of its own.
             backward = None
             if seeds.seed is not None:
-                backward = recurrent(n_units, return_sequences, go_backwards=True)
+                backward = recurrent(n_units, return_sequences, layer.name)
             layer = keras.layers.Bidirectional(
                 layer, backward_layer=backward, dtype=dtype
             )

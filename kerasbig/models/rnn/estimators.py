@@ -16,6 +16,7 @@ class _RNNMixin(FamilyMixin):
     _builder = staticmethod(build_rnn)
     _ranks = (2, 3)
     _parameter_constraints = {"mask_value": [NONE, Interval(float)]}
+    _input_attributes = ("n_features_in_", "input_shape_", "mask_value_")
     _attribute_docs = {
         "mask_value_": ("float or None", "The mask value the network was built with.")
     }
@@ -51,13 +52,7 @@ class RNNClassifier(_RNNMixin, KerasClassifier):
     prediction. Predict takes the same kind of input as fit; a list is padded
     to the training length.
 
-    Parameters
-    ----------
-    {parameters}
-
-    Attributes
-    ----------
-    {attributes}
+    {parameters_and_attributes}
 
     See Also
     --------
@@ -79,17 +74,6 @@ class RNNClassifier(_RNNMixin, KerasClassifier):
     """
 
     __init__ = family_init(build_rnn, classifier=True)
-    _attributes = (
-        "model_",
-        "history_",
-        "classes_",
-        "n_classes_",
-        "target_type_",
-        "n_outputs_",
-        "n_features_in_",
-        "input_shape_",
-        "mask_value_",
-    )
 
 
 @document
@@ -102,13 +86,7 @@ class RNNRegressor(_RNNMixin, KerasRegressor):
     ``(n_samples, length, channels)`` or a list of variable-length sequences
     (padded with ``mask_value``, 0.0 when None, and masked).
 
-    Parameters
-    ----------
-    {parameters}
-
-    Attributes
-    ----------
-    {attributes}
+    {parameters_and_attributes}
 
     Examples
     --------
@@ -123,12 +101,3 @@ class RNNRegressor(_RNNMixin, KerasRegressor):
     """
 
     __init__ = family_init(build_rnn, classifier=False)
-    _attributes = (
-        "model_",
-        "history_",
-        "target_type_",
-        "n_outputs_",
-        "n_features_in_",
-        "input_shape_",
-        "mask_value_",
-    )

@@ -70,6 +70,13 @@ class _TransformerMixin(FamilyMixin):
             "Text only: lowercase before splitting into WordPiece pieces.",
         ),
     }
+    _input_attributes = (
+        "input_type_",
+        "input_shape_",
+        "encoder_",
+        "vocabulary_size_",
+        "n_features_in_",
+    )
     _attribute_docs = {
         "input_type_": ("str", '``"numeric"``, ``"tokens"`` or ``"text"``.'),
         "input_shape_": (
@@ -277,13 +284,7 @@ class TransformerClassifier(_TransformerMixin, KerasClassifier):
     * ``input_type="tokens"``: integer token ids, ``(n_samples, length)`` or a
       list of variable-length lists, 0 being padding (masked).
 
-    Parameters
-    ----------
-    {parameters}
-
-    Attributes
-    ----------
-    {attributes}
+    {parameters_and_attributes}
 
     See Also
     --------
@@ -309,19 +310,6 @@ class TransformerClassifier(_TransformerMixin, KerasClassifier):
         classifier=True,
         input_parameters=_TransformerMixin._input_parameters,
     )
-    _attributes = (
-        "model_",
-        "history_",
-        "classes_",
-        "n_classes_",
-        "target_type_",
-        "n_outputs_",
-        "input_type_",
-        "input_shape_",
-        "encoder_",
-        "vocabulary_size_",
-        "n_features_in_",
-    )
 
 
 @document
@@ -334,13 +322,7 @@ class TransformerRegressor(_TransformerMixin, KerasRegressor):
     text (a WordPiece vocabulary is learned in ``fit``), or token ids with
     ``input_type="tokens"``.
 
-    Parameters
-    ----------
-    {parameters}
-
-    Attributes
-    ----------
-    {attributes}
+    {parameters_and_attributes}
 
     Examples
     --------
@@ -359,15 +341,4 @@ class TransformerRegressor(_TransformerMixin, KerasRegressor):
         build_transformer,
         classifier=False,
         input_parameters=_TransformerMixin._input_parameters,
-    )
-    _attributes = (
-        "model_",
-        "history_",
-        "target_type_",
-        "n_outputs_",
-        "input_type_",
-        "input_shape_",
-        "encoder_",
-        "vocabulary_size_",
-        "n_features_in_",
     )
