@@ -34,7 +34,7 @@ def test_data_parallel_on_one_device_still_works():
 @pytest.mark.parametrize(
     "spec, error, message",
     [
-        ("everywhere", ValueError, "distribution='everywhere' is not recognised"),
+        ("everywhere", ValueError, "distribution=.everywhere. is invalid"),
         (42, TypeError, "distribution=42"),
         ("model_parallel", ValueError, "needs the jax backend"),
         (lambda: "nope", TypeError, "returned 'nope'"),
