@@ -9,6 +9,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from kerasbig.base import BaseKerasEstimator
+from kerasbig.docstrings import document
 from kerasbig.parameters import NONE, Options, Satisfies
 from kerasbig.signatures import keyword, make_init, parameters_of
 
@@ -34,82 +35,11 @@ def _is_one_hot_loss(loss) -> bool:
     return key.startswith("categorical") or key in {"kldivergence", "kld"}
 
 
+@document
 class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
     """A scikit-learn classifier around a Keras model.
 
-    Parameters
-    ----------
-    model : keras.Model or callable, default=None
-        The model, or a function that builds it. The function receives the
-        arguments it names out of ``meta`` (a dict describing the data:
-        ``n_features_in_``, ``X_shape_``, ``X_dtype_``, ``target_type_``,
-        ``n_classes_``, ``classes_``, ``n_outputs_``), each of those keys by
-        name, ``compile_kwargs`` and its hyperparameters (``model__<name>`` or
-        free keyword arguments of this constructor). A model returned
-        uncompiled is compiled with ``optimizer``, ``loss`` and ``metrics``. A
-        model instance is copied at every fit, so it is never mutated.
-    build_fn : callable, default=None
-        Deprecated alias of ``model`` (scikeras).
-    warm_start : bool, default=False
-        If True, ``fit`` continues training the fitted model.
-    random_state : int, RandomState or None, default=None
-        Seeds weight initialisation, shuffling and dropout for one fit; the
-        global random state is restored afterwards.
-    optimizer : str, class or keras.optimizers.Optimizer, default="rmsprop"
-        Built afresh at every fit with the ``optimizer__`` arguments.
-    loss : str, class, instance, callable or None, default=None
-        None or ``"auto"`` chooses from the target type and the output units:
-        binary cross-entropy for one sigmoid unit or multilabel targets,
-        sparse categorical cross-entropy for class indices, categorical
-        cross-entropy for one-hot targets.
-    metrics : list, default=None
-        Keras metrics (names, classes or instances), with ``metrics__`` args.
-    batch_size, validation_batch_size : int, default=None
-        Keras' default (32) when None. ``batch_size`` also sets ``predict``'s.
-    verbose : int, default=0
-        Keras' verbosity for ``fit`` and ``predict``.
-    callbacks : list, default=None
-        Keras callbacks (classes take their ``callbacks__`` arguments).
-    validation_split : float, default=0.0
-        Fraction of the training data Keras holds out for validation.
-    shuffle : bool, default=True
-    run_eagerly : bool, default=False
-    epochs : int, default=1
-    class_weight : dict, "balanced" or None, default=None
-        Weights keyed by class label, folded into the sample weights.
-    distribution : str, strategy, distribution, callable or None, default=None
-        Where to train: ``"auto"``, ``"data_parallel"`` (``"mirrored"``),
-        ``"model_parallel"`` (JAX), ``"tpu"``, a ``tf.distribute.Strategy``
-        (TensorFlow), a ``keras.distribution.Distribution`` (JAX) or a
-        factory returning one. The model is built, compiled, trained and
-        used inside its scope; batches are padded with zero-weight rows to
-        split evenly over the replicas. See :mod:`kerasbig.distribute`.
-    precision : {"float32", "mixed_bfloat16", "mixed_float16", "auto"} or None
-        The dtype policy of the model the estimator builds (``"auto"``:
-        bfloat16 where the hardware has it). None leaves Keras' policy alone.
-    **kwargs
-        Free hyperparameters for the model-building function, and routed
-        parameters ``<prefix>__<name>`` for ``model``, ``optimizer``, ``loss``,
-        ``metrics``, ``callbacks``, ``compile``, ``fit`` and ``predict``.
-
-    Attributes
-    ----------
-    model_ : keras.Model
-        The trained model.
-    history_ : dict of lists
-        Per-epoch values of the loss and metrics, accumulated over fits with
-        ``warm_start`` and ``partial_fit``.
-    classes_ : ndarray
-        The class labels (``arange(n)`` for multilabel or one-hot targets).
-    n_classes_ : int
-    target_type_ : str
-        ``"binary"``, ``"multiclass"``, ``"multiclass-onehot"`` or
-        ``"multilabel-indicator"``.
-    n_outputs_ : int
-        1, or the number of labels for multilabel targets.
-    n_features_in_ : int
-    feature_names_in_ : ndarray
-        Only when ``X`` had string column names (pandas).
+    {parameters_and_attributes}
 
     Examples
     --------
@@ -156,15 +86,20 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
 
         Parameters
         ----------
-        X, y : array-like
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            A batch of training data, shaped as in the first call.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Its labels (or indicator columns).
         classes : array-like, default=None
             All the classes ``y`` may hold over every call; needed on the
             first call when that batch does not show them all.
         sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
 
         Returns
         -------
-        self
+        self : object
+            The estimator, trained one more epoch.
         """
         return self._fit(
             X, y, sample_weight=sample_weight, warm=True, epochs=1, classes=classes
@@ -310,10 +245,22 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
     # Prediction
     # ------------------------------------------------------------------
     def predict_proba(self, X, **kwargs) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes).
+        """Class probabilities.
 
-        A single sigmoid output gives two columns, ``[1 - p, p]``. ``kwargs``
-        go to ``keras.Model.predict`` for this call.
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            Data shaped as in ``fit``.
+        **kwargs
+            Passed to ``keras.Model.predict`` for this call (over the
+            ``predict__`` parameters), e.g. ``batch_size=256``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), float64
+            Rows sum to 1 (for multilabel targets, one independent
+            probability per label). A single sigmoid output gives two
+            columns, ``[1 - p, p]``.
         """
         raw = self._predict_raw(X, **kwargs)
         if getattr(self.model_.loss, "from_logits", False):
@@ -334,7 +281,18 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
     def predict(self, X, **kwargs) -> np.ndarray:
         """Predicted labels, in the format of the ``y`` given to ``fit``.
 
-        ``kwargs`` go to ``keras.Model.predict`` for this call.
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            Data shaped as in ``fit``.
+        **kwargs
+            Passed to ``keras.Model.predict`` for this call.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Labels from ``classes_``; 0/1 indicator rows for multilabel and
+            one-hot targets.
         """
         proba = self.predict_proba(X, **kwargs)
         if self.target_type_ == _MULTILABEL:

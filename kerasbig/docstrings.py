@@ -22,6 +22,19 @@ from typing import Any
 
 # name -> (type, description); the default comes from the signature.
 PARAMETERS: dict[str, tuple[str, str]] = {
+    "model": (
+        "keras.Model or callable",
+        "The model, or a function that builds it. The function receives the "
+        "arguments it names out of ``meta`` (a dict describing the data: "
+        "``n_features_in_``, ``X_shape_``, ``X_dtype_``, ``target_type_``, "
+        "``n_classes_``, ``classes_``, ``n_outputs_``), each of those keys by "
+        "name, ``compile_kwargs``, ``seed`` (an int drawn from "
+        "``random_state``, or None) and its hyperparameters (``model__<name>`` "
+        "or free keyword arguments of this constructor). A model returned "
+        "uncompiled is compiled with ``optimizer``, ``loss`` and ``metrics``. A "
+        "model instance is copied at every fit, so it is never mutated.",
+    ),
+    "build_fn": ("callable or None", "Deprecated alias of ``model`` (scikeras)."),
     "max_length": (
         "int or None",
         "Length lists of sequences are padded to; longer sequences (lists or "

@@ -1,7 +1,10 @@
 """``precision=``: the dtype policy of the models an estimator builds.
 
-The policy is set only while the estimator builds its model, then put back, so
-no global policy is left behind; Keras records the policy in each layer. With
+The model families pass the policy to their builder, which gives it to every
+layer (``build_cnn(..., dtype=policy)``); the output layer computes in float32,
+or float64 when the network does. For a model-building function of the user's,
+the general wrappers set the policy only while it runs, then put it back, so no
+global policy is left behind; Keras records the policy in each layer. With
 ``"mixed_float16"`` Keras wraps the optimizer in a ``LossScaleOptimizer``.
 Predictions, probabilities and scores always come back as float64 NumPy
 arrays, whatever the compute dtype.

@@ -7,40 +7,14 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.multiclass import type_of_target
 
 from kerasbig.base import BaseKerasEstimator
+from kerasbig.docstrings import document
 
 
+@document
 class KerasRegressor(RegressorMixin, BaseKerasEstimator):
     """A scikit-learn regressor around a Keras model.
 
-    Parameters
-    ----------
-    model : keras.Model or callable, default=None
-        The model, or a function that builds it; see :class:`KerasClassifier`
-        for the arguments the function may ask for (``meta`` and its keys,
-        ``compile_kwargs``, hyperparameters).
-    build_fn : callable, default=None
-        Deprecated alias of ``model`` (scikeras).
-    warm_start, random_state, optimizer, metrics, batch_size, \
-validation_batch_size, verbose, callbacks, validation_split, shuffle, \
-run_eagerly, epochs, distribution, precision
-        As for :class:`KerasClassifier`.
-    loss : str, class, instance, callable or None, default=None
-        None or ``"auto"`` means mean squared error.
-    **kwargs
-        Free hyperparameters for the model-building function and routed
-        ``<prefix>__<name>`` parameters.
-
-    Attributes
-    ----------
-    model_ : keras.Model
-    history_ : dict of lists
-    n_outputs_ : int
-        Number of target columns.
-    target_type_ : str
-        ``type_of_target`` of the training ``y``.
-    n_features_in_ : int
-    feature_names_in_ : ndarray
-        Only when ``X`` had string column names (pandas).
+    {parameters_and_attributes}
 
     Notes
     -----
@@ -70,9 +44,19 @@ run_eagerly, epochs, distribution, precision
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch, building the model on the first call.
 
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            A batch of training data, shaped as in the first call.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
         Returns
         -------
-        self
+        self : object
+            The estimator, trained one more epoch.
         """
         return self._fit(X, y, sample_weight=sample_weight, warm=True, epochs=1)
 
@@ -100,9 +84,20 @@ run_eagerly, epochs, distribution, precision
             )
 
     def predict(self, X, **kwargs) -> np.ndarray:
-        """Predicted targets (float64), shaped like the ``y`` seen in ``fit``.
+        """Predicted targets.
 
-        ``kwargs`` go to ``keras.Model.predict`` for this call.
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            Data shaped as in ``fit``.
+        **kwargs
+            Passed to ``keras.Model.predict`` for this call (over the
+            ``predict__`` parameters).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
+            Shaped like the ``y`` given to ``fit``.
         """
         raw = self._predict_raw(X, **kwargs)
         return raw.ravel() if self.y_ndim_ == 1 else raw
