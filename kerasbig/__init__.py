@@ -19,6 +19,7 @@ _PUBLIC = {
     "RNNRegressor": "kerasbig.models.rnn.estimators",
     "TransformerClassifier": "kerasbig.models.transformer.estimators",
     "TransformerRegressor": "kerasbig.models.transformer.estimators",
+    "InvalidParameterError": "kerasbig.parameters",
 }
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "RNNRegressor",
     "TransformerClassifier",
     "TransformerRegressor",
+    "InvalidParameterError",
     "__version__",
 ]
 
