@@ -18,8 +18,7 @@ Subclasses fill in plain hooks, each with one job:
 * the input and network side (the model families): ``_input_to_array``,
   ``_array_for_model``, ``_make_model`` and ``_extra_callbacks``.
 
-Where the model is placed (``distribution=``) is :mod:`kerasbig.distribute`'s
-business: this module only hands it the data and the model.
+Where the model runs (``distribution=``) is :mod:`kerasbig.distribute`'s job.
 """
 
 from __future__ import annotations
@@ -33,14 +32,13 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from kerasbig import distribute, precision
+from kerasbig import compiling, distribute, precision, signatures
 from kerasbig import parameters as p
 from kerasbig.building import fitted_meta, make_model, model_param, output_units
-from kerasbig.compiling import compile_kwargs, compile_model, make_callbacks, make_loss
 from kerasbig.routing import check_routed_names, hyperparameters, route
-from kerasbig.sample_weight import check_sample_weight
+from kerasbig.scikeras_api import ScikerasAPI
 from kerasbig.seeding import RANDOM_STATE, seed_from_random_state, seeded
-from kerasbig.signatures import split_routed_params, store_params
+from kerasbig.validation import check_same_ndim, check_sample_weight
 
 
 @contextlib.contextmanager
@@ -58,13 +56,10 @@ def _unchanged_on_error(estimator) -> Iterator[None]:
 _BATCH_SIZE = [p.NONE, p.Interval(int, 1), p.Options(-1)]
 
 
-class BaseKerasEstimator(BaseEstimator):
-    """Shared machinery of :class:`KerasClassifier` and :class:`KerasRegressor`.
-
-    Not meant to be used directly; see the subclasses for the parameters. The
-    signature of ``__init__`` is the one definition of the training
-    parameters that every kerasbig estimator shares (see
-    :mod:`kerasbig.signatures`).
+class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
+    """Shared machinery of :class:`KerasClassifier` and :class:`KerasRegressor`; not
+    used directly. Its ``__init__`` is the one definition of the training
+    parameters every kerasbig estimator shares (:mod:`kerasbig.signatures`).
     """
 
     _input_attributes = ("n_features_in_", "feature_names_in_")
@@ -80,6 +75,7 @@ class BaseKerasEstimator(BaseEstimator):
         "epochs": [p.Interval(int, 1)],
         "distribution": [p.Satisfies(distribute.is_valid, distribute.EXPECTED)],
         "precision": [p.NONE, p.Options(*precision.PRECISIONS)],
+        **compiling.CONSTRAINTS,
     }
 
     def __init__(
@@ -104,7 +100,7 @@ class BaseKerasEstimator(BaseEstimator):
         precision: str | None = None,
         **kwargs,
     ):
-        store_params(self, locals())
+        signatures.store_params(self, locals())
 
     # ------------------------------------------------------------------
     # Parameters: constructor parameters plus free / routed ones
@@ -114,9 +110,13 @@ class BaseKerasEstimator(BaseEstimator):
         params.update(self.__dict__.get("_kwargs", {}))
         return params
 
+    def _free_and_routed(self) -> dict[str, Any]:
+        """The ``**kwargs`` parameters, and routed names a subclass declares."""
+        return signatures.free_and_routed(self)
+
     def set_params(self, **params):
         """Set constructor parameters, and free or routed ones (kept in ``_kwargs``)."""
-        super().set_params(**split_routed_params(self, params))
+        super().set_params(**signatures.split_routed_params(self, params))
         return self
 
     def __sklearn_clone__(self):
@@ -225,13 +225,15 @@ class BaseKerasEstimator(BaseEstimator):
                 self.history_ = {}
             if train:
                 for key, values in history.history.items():
-                    self.history_.setdefault(key, []).extend(values)
+                    self.history_.setdefault(compiling.history_key(key), []).extend(
+                        values
+                    )
         return self
 
     def _check_params(self) -> None:
         """Check every parameter's value against its declaration, before any work."""
         p.validate_estimator_params(self)
-        check_routed_names(self._kwargs)
+        check_routed_names(self._free_and_routed())
 
     # ------------------------------------------------------------------
     # Input: one path for fit and predict
@@ -254,6 +256,8 @@ class BaseKerasEstimator(BaseEstimator):
         )
         if hasattr(y, "toarray"):
             y = y.toarray()
+        if not reset:
+            check_same_ndim("y", y.ndim, self.y_ndim_, type(self).__name__)
         if reset:
             self.X_shape_, self.X_dtype_ = X.shape, X.dtype
             self.y_dtype_, self.y_ndim_ = y.dtype, y.ndim
@@ -274,6 +278,8 @@ class BaseKerasEstimator(BaseEstimator):
         Also returns facts about the input that ``_array_for_model`` needs
         (e.g. that ``X`` was a list of sequences, now padded).
         """
+        if not reset:
+            check_same_ndim("X", np.ndim(X), len(self.X_shape_), type(self).__name__)
         return X, {}
 
     def _array_for_model(self, X: np.ndarray, reset: bool, facts: dict) -> np.ndarray:
@@ -288,21 +294,25 @@ class BaseKerasEstimator(BaseEstimator):
         meta = fitted_meta(self)
         context = {**meta, "meta": meta, "params": self.get_params(), "seed": seed}
         context["compile_kwargs"] = self._compile_kwargs()
-        hyper = hyperparameters(self._kwargs)
+        hyper = hyperparameters(self._free_and_routed())
         return make_model(model_param(self), hyper, context, self.precision)
 
     def _compile_kwargs(self) -> dict[str, Any]:
-        return compile_kwargs(
-            self.optimizer, self.loss, self.metrics, self.run_eagerly, self._kwargs
+        return compiling.compile_kwargs(
+            self.optimizer,
+            self.loss,
+            self.metrics,
+            self.run_eagerly,
+            self._free_and_routed(),
         )
 
     def _compile(self, model: keras.Model, units: int, placement) -> None:
         """Compile with the estimator's settings, unless the builder did."""
-        compile_model(
+        compiling.compile_model(
             model,
             distribute.compile_kwargs_for(placement, self._compile_kwargs()),
-            default_loss=lambda: make_loss(
-                self._default_loss(units), route(self._kwargs, "loss")
+            default_loss=lambda: compiling.make_loss(
+                self._default_loss(units), route(self._free_and_routed(), "loss")
             ),
         )
         self._check_output_units(units, model)
@@ -316,13 +326,13 @@ class BaseKerasEstimator(BaseEstimator):
             "batch_size": self.batch_size,
             "epochs": self.epochs if epochs is None else epochs,
             "verbose": self.verbose,
-            "callbacks": make_callbacks(
-                self.callbacks, route(self._kwargs, "callbacks")
+            "callbacks": compiling.make_callbacks(
+                self.callbacks, route(self._free_and_routed(), "callbacks")
             ),
             "validation_split": self.validation_split,
             "shuffle": self.shuffle,
             "validation_batch_size": self.validation_batch_size,
-            **route(self._kwargs, "fit"),
+            **route(self._free_and_routed(), "fit"),
             **(fit_kwargs or {}),
         }
         for name in ("batch_size", "validation_batch_size"):
@@ -359,7 +369,7 @@ class BaseKerasEstimator(BaseEstimator):
         predict_args = {
             "batch_size": self.batch_size,
             "verbose": self.verbose,
-            **route(self._kwargs, "predict"),
+            **route(self._free_and_routed(), "predict"),
             **kwargs,
         }
         if predict_args["batch_size"] == -1:

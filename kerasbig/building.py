@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from kerasbig import precision as precision_policy
+from kerasbig.parameters import InvalidParameterError
 
 
 def output_units(model: keras.Model, X_probe: np.ndarray) -> int:
@@ -76,10 +77,11 @@ def call_builder(
         return builder(**{**context, **hyperparameters})
     unknown = sorted(set(hyperparameters) - set(params))
     if unknown:
-        raise ValueError(
+        raise InvalidParameterError(
             f"The model-building function {getattr(builder, '__name__', builder)}"
-            f"{signature} does not take the hyperparameter(s) {unknown}. Rename "
-            "them to match its arguments, or give it **kwargs."
+            f"{signature} got an unexpected keyword argument {unknown[0]!r}: it "
+            f"does not take the hyperparameter(s) {unknown}. Rename them to match "
+            "its arguments, or give it **kwargs."
         )
     kwargs = {name: context[name] for name in params if name in context}
     kwargs.update(hyperparameters)
@@ -140,6 +142,10 @@ def make_model(
     return model
 
 
+class BuildFnDeprecationWarning(FutureWarning, UserWarning):
+    """``build_fn=`` is used (a FutureWarning; a UserWarning as in scikeras)."""
+
+
 def model_param(estimator: Any) -> Any:
     """The estimator's ``model`` parameter: a keras.Model or a builder.
 
@@ -154,8 +160,9 @@ def model_param(estimator: Any) -> Any:
         )
     if build_fn is not None:
         warnings.warn(
+            "``build_fn`` will be renamed to ``model`` in a future release: "
             "build_fn is deprecated; pass the same callable as model=.",
-            FutureWarning,
+            BuildFnDeprecationWarning,
             stacklevel=6,
         )
         return build_fn

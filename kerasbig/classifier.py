@@ -121,6 +121,8 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
                 self.classes_ = np.arange(y.shape[1])
             elif target_type in ("binary", "multiclass"):
                 self.classes_ = np.unique(y if classes is None else classes)
+                if len(self.classes_) > 2:  # partial_fit's classes= may say so
+                    target_type = "multiclass"
             else:
                 raise ValueError(
                     f"{type(self).__name__} does not support targets of type "

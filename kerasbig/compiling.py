@@ -10,11 +10,13 @@ and an optimizer's state never leaks from one model to the next.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
 
+from kerasbig.parameters import Satisfies
 from kerasbig.routing import route, split_item_args
 
 
@@ -125,6 +127,31 @@ def _collection(spec, args, **kw):
     return _from_spec(spec, args, **kw)
 
 
+def _no_none_item(loss) -> bool:
+    items = loss.values() if isinstance(loss, dict) else loss
+    return not isinstance(loss, (list, tuple, dict)) or all(
+        item is not None for item in items
+    )
+
+
+# What ``optimizer`` and ``loss`` accept, checked before any work.
+CONSTRAINTS = {
+    "optimizer": [
+        Satisfies(
+            lambda value: value is not None,
+            "an optimizer's name, class or instance (you must provide an optimizer)",
+        )
+    ],
+    "loss": [
+        Satisfies(
+            _no_none_item,
+            "None, 'auto', or a loss; in a list or dict of losses, provide a loss "
+            "for every output",
+        )
+    ],
+}
+
+
 # How each kind of object is looked up by name: its module, Keras' getter,
 # whether a bare name is left for Keras to resolve, and default arguments.
 _KINDS = {
@@ -159,10 +186,37 @@ def make_loss(spec, args: Mapping[str, Any]):
 
 
 def make_metrics(spec, args: Mapping[str, Any]):
-    """New metric objects (or names Keras resolves itself) for ``compile``."""
+    """New metric objects (or names Keras resolves itself) for ``compile``.
+
+    One metric (a name, class or object) is taken as a list of one.
+    """
     if spec is None:
         return None
+    if not isinstance(spec, (list, tuple, dict)):
+        spec = [spec]
     return _collection(spec, args, kind="metrics", **_KINDS["metrics"])
+
+
+def history_key(key: str) -> str:
+    """The full name of a metric in Keras' history (``"mae"`` ->
+    ``"mean_absolute_error"``), as scikeras reports it; ``loss`` and
+    ``val_`` keys, and names Keras does not know, stay as they are.
+
+    Examples
+    --------
+    >>> history_key("mae"), history_key("val_mae"), history_key("my_metric")
+    ('mean_absolute_error', 'val_mae', 'my_metric')
+    """
+    if key == "loss" or key.startswith("val_"):
+        return key
+    try:
+        metric = keras.metrics.get(key)
+    except (ValueError, TypeError):
+        return key
+    if isinstance(metric, keras.metrics.Metric):
+        words = re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", type(metric).__name__)
+        return words.lower()
+    return getattr(metric, "__name__", key)
 
 
 def make_callbacks(spec, args: Mapping[str, Any]) -> list:

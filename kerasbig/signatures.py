@@ -49,16 +49,21 @@ def split_routed_params(estimator: Any, params: Mapping[str, Any]) -> dict[str, 
     own = set(estimator._get_param_names())
     plain = {}
     for key, value in params.items():
-        if key in own:
+        routed = destination_of(key) in DESTINATIONS
+        if key in own and routed:  # declared by a subclass: not a nested estimator
+            setattr(estimator, key, value)
+        elif key in own:
             plain[key] = value
-        elif key in estimator._kwargs or destination_of(key) in DESTINATIONS:
+        elif key in estimator._kwargs or routed:
             estimator._kwargs[key] = value
         else:
             raise ValueError(
-                f"Invalid parameter {key!r} for {type(estimator).__name__}. Valid "
-                f"parameters are {sorted(own)}, the free hyperparameters given at "
-                f"construction {sorted(estimator._kwargs)}, or a routed name "
-                f"'<prefix>__<argument>' with prefix in {DESTINATIONS}."
+                f"Invalid parameter {key} for estimator {type(estimator).__name__}. "
+                f"Valid parameters are {sorted(own)}, the free hyperparameters "
+                f"given at construction {sorted(estimator._kwargs)}, or a routed "
+                f"name '<prefix>__<argument>' with prefix in {DESTINATIONS}. This "
+                "issue can likely be resolved by setting this parameter in the "
+                f"constructor: {type(estimator).__name__}({key}=...)."
             )
     return plain
 
@@ -124,3 +129,72 @@ def make_init(parameters: Sequence[Parameter]) -> Callable[..., None]:
 
     __init__.__signature__ = signature  # type: ignore[attr-defined]
     return __init__
+
+
+# ----------------------------------------------------------------------
+# Subclasses written the scikeras way
+# ----------------------------------------------------------------------
+# scikeras documents subclasses whose own ``__init__`` takes a few parameters
+# and forwards ``**kwargs`` to the base; some declare routed defaults in their
+# signature (``optimizer__learning_rate=0.001``) without storing them.
+
+_MISSING = object()
+
+
+def _is_kerasbig_init(init: Any) -> bool:
+    return getattr(init, "__module__", "").startswith("kerasbig")
+
+
+def subclass_param_names(cls: type, own: Iterable[str]) -> list[str]:
+    """``own`` (the names in ``cls.__init__``), plus, for a user's subclass
+    whose ``__init__`` takes ``**kwargs``, the parameters of the nearest
+    kerasbig ``__init__`` it forwards them to."""
+    names = set(own)
+    init = cls.__init__
+    takes_kwargs = any(
+        p.kind is Parameter.VAR_KEYWORD
+        for p in inspect.signature(init).parameters.values()
+    )
+    if takes_kwargs and not _is_kerasbig_init(init):
+        for klass in cls.__mro__[1:]:
+            base_init = vars(klass).get("__init__")
+            if base_init is not None and _is_kerasbig_init(base_init):
+                names |= set(klass._get_param_names())
+                break
+    return sorted(names)
+
+
+def _declared_default(cls: type, name: str) -> Any:
+    parameter = inspect.signature(cls.__init__).parameters.get(name)
+    if parameter is None or parameter.default is Parameter.empty:
+        return _MISSING
+    return parameter.default
+
+
+def param_attribute(estimator: Any, name: str) -> Any:
+    """A free or routed parameter read as an attribute, or AttributeError.
+
+    ``est.fit__batch_size`` reads the ``**kwargs`` parameter; a name a
+    subclass declares in its signature but does not store reads as its
+    default.
+    """
+    if not (name.startswith("__") or name.endswith("_")):
+        kwargs = estimator.__dict__.get("_kwargs", {})
+        if name in kwargs:
+            return kwargs[name]
+        default = _declared_default(type(estimator), name)
+        if default is not _MISSING:
+            return default
+    raise AttributeError(
+        f"{type(estimator).__name__!r} object has no attribute {name!r}"
+    )
+
+
+def free_and_routed(estimator: Any) -> dict[str, Any]:
+    """The ``**kwargs`` parameters, and routed names a subclass's signature declares."""
+    declared = {
+        name: getattr(estimator, name)
+        for name in estimator._get_param_names()
+        if destination_of(name) in DESTINATIONS
+    }
+    return {**declared, **estimator.__dict__.get("_kwargs", {})}

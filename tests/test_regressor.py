@@ -71,8 +71,12 @@ def test_partial_fit_builds_then_continues(data):
     model = reg.model_
     reg.partial_fit(X, y)
     assert reg.model_ is model and len(reg.history_["loss"]) == 2
-    with pytest.raises(ValueError, match="column"):
+    with pytest.raises(ValueError, match="y has 2 dimensions, but this"):
         reg.partial_fit(X, np.column_stack([y, y]))
+    two = KerasRegressor(**{**reg.get_params(), "warm_start": False})
+    two.partial_fit(X, np.column_stack([y, y]))
+    with pytest.raises(ValueError, match="column"):
+        two.partial_fit(X, np.column_stack([y, y, y]))
 
 
 def test_output_units_must_match_targets(data):

@@ -153,7 +153,9 @@ class FamilyMixin:
     def _check_params(self) -> None:
         super()._check_params()
         stray = sorted(
-            name for name in self._kwargs if destination_of(name) in (None, "model")
+            name
+            for name in self._free_and_routed()
+            if destination_of(name) in (None, "model")
         )
         if stray:
             raise ValueError(

@@ -1,4 +1,4 @@
-"""Checking ``sample_weight`` before a fit."""
+"""Checks of the data before a fit or a prediction, beyond ``validate_data``."""
 
 from __future__ import annotations
 
@@ -30,6 +30,25 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
         raise ValueError("sample_weight contains negative values.")
     if sw.sum() <= 0:
         raise ValueError(
-            "sample_weight sums to zero: at least one sample needs a positive weight."
+            "sample_weight sums to zero (only zeros were passed in sample_weight): "
+            "at least one sample needs a positive weight."
         )
     return sw
+
+
+def check_same_ndim(what: str, ndim: int, fitted_ndim: int, owner: str) -> None:
+    """Raise when ``X`` or ``y`` has another number of dimensions than in ``fit``.
+
+    Examples
+    --------
+    >>> check_same_ndim("X", 2, 3, "KerasRegressor")
+    Traceback (most recent call last):
+    ...
+    ValueError: X has 2 dimensions, but this KerasRegressor was fitted with 3 \
+dimensions in X.
+    """
+    if ndim != fitted_ndim:
+        raise ValueError(
+            f"{what} has {ndim} dimensions, but this {owner} was fitted with "
+            f"{fitted_ndim} dimensions in {what}."
+        )

@@ -1,0 +1,42 @@
+"""What scikeras users rely on beyond scikit-learn's contract.
+
+:class:`ScikerasAPI` is the first base of
+:class:`~kerasbig.base.BaseKerasEstimator`. It keeps code written for
+scikeras working after a change of import:
+
+* subclasses written as scikeras documents them, whose own ``__init__`` takes
+  a few parameters and forwards ``**kwargs`` to the base (their parameters
+  and the forwarded ones are all parameters: ``get_params``, ``clone``,
+  ``set_params``), including routed defaults declared in the signature and
+  never stored (``optimizer__learning_rate=0.001``);
+* free and routed parameters read as attributes (``est.fit__batch_size``);
+* ``current_epoch`` and ``__name__``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kerasbig import signatures
+
+
+class ScikerasAPI:
+    """scikeras's public attributes and subclassing pattern."""
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        """``cls.__init__``'s parameters, and those a user's subclass forwards."""
+        return signatures.subclass_param_names(cls, super()._get_param_names())
+
+    def __getattr__(self, name: str) -> Any:
+        """Free and routed parameters read as attributes."""
+        return signatures.param_attribute(self, name)
+
+    @property
+    def current_epoch(self) -> int:
+        """The number of epochs trained so far (0 before ``fit``)."""
+        return len(self.__dict__.get("history_", {}).get("loss", ()))
+
+    @property
+    def __name__(self) -> str:
+        return type(self).__name__

@@ -1,0 +1,151 @@
+"""Code written for scikeras runs with only the import changed (issue 8).
+
+Each test is a pattern from scikeras's documentation or test suite that a
+migrating user relies on.
+"""
+
+from typing import Any
+
+import keras
+import numpy as np
+import pytest
+from helpers import mlp
+from sklearn.base import clone
+from sklearn.datasets import make_classification, make_regression
+
+from kerasbig import InvalidParameterError, KerasClassifier, KerasRegressor
+
+X, Y = make_classification(300, 10, n_informative=6, random_state=0)
+
+
+class MLPClassifier(KerasClassifier):
+    """scikeras's MLPClassifier tutorial, verbatim but for the import."""
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        optimizer="adam",
+        optimizer__learning_rate=0.001,
+        epochs=200,
+        verbose=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.optimizer = optimizer
+        self.epochs = epochs
+        self.verbose = verbose
+
+    def _keras_build_fn(self, compile_kwargs: dict[str, Any]):
+        model = keras.Sequential()
+        model.add(keras.layers.Input(shape=(self.n_features_in_,)))
+        for size in self.hidden_layer_sizes:
+            model.add(keras.layers.Dense(size, activation="relu"))
+        if self.target_type_ == "binary":
+            units, activation, loss = 1, "sigmoid", "binary_crossentropy"
+        else:
+            units, activation = self.n_classes_, "softmax"
+            loss = "sparse_categorical_crossentropy"
+        model.add(keras.layers.Dense(units, activation=activation))
+        model.compile(loss=loss, optimizer=compile_kwargs["optimizer"])
+        return model
+
+
+def test_the_mlp_classifier_tutorial_subclass_trains_and_scores():
+    clf = MLPClassifier(hidden_layer_sizes=(32,), epochs=20, random_state=0)
+    assert clf.fit(X, Y).score(X, Y) > 0.75  # chance: 0.5
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.001)
+
+
+def test_forwarded_parameters_are_parameters():
+    clf = MLPClassifier(epochs=3, batch_size=16, random_state=4, fit__shuffle=False)
+    params = clf.get_params()
+    assert params["batch_size"] == 16 and params["random_state"] == 4
+    assert params["fit__shuffle"] is False
+    assert params["optimizer__learning_rate"] == 0.001  # declared, never stored
+    twin = clone(clf)
+    assert twin.get_params() == params
+    twin.set_params(batch_size=8, optimizer__learning_rate=0.01, epochs=2)
+    assert (
+        twin.batch_size == 8 and twin.get_params()["optimizer__learning_rate"] == 0.01
+    )
+    twin.fit(X, Y)
+    assert float(twin.model_.optimizer.learning_rate) == pytest.approx(0.01)
+    assert len(twin.history_["loss"]) == 2
+
+
+def test_routed_parameters_read_as_attributes_and_name():
+    clf = KerasClassifier(mlp, fit__batch_size=7)
+    assert clf.fit__batch_size == 7
+    assert clf.__name__ == "KerasClassifier"
+    with pytest.raises(AttributeError):
+        clf.fit__nothing  # noqa: B018
+    assert not hasattr(clf, "model_")
+
+
+def test_current_epoch_counts_epochs_over_partial_fits():
+    reg = KerasRegressor(mlp, epochs=2, random_state=0)
+    Xr, yr = make_regression(40, 3, random_state=0)
+    assert reg.current_epoch == 0
+    reg.fit(Xr, yr)
+    assert reg.current_epoch == 2
+    reg.partial_fit(Xr, yr)
+    assert reg.current_epoch == 3
+
+
+@pytest.mark.parametrize("metrics", ["mae", keras.metrics.MeanAbsoluteError()])
+def test_one_metric_and_full_history_names(metrics):
+    Xr, yr = make_regression(40, 3, random_state=0)
+    reg = KerasRegressor(mlp, metrics=metrics, epochs=2, validation_split=0.25)
+    reg.fit(Xr, yr)
+    assert len(reg.history_["mean_absolute_error"]) == 2
+    assert "mae" not in reg.history_
+    assert "val_loss" in reg.history_
+
+
+def test_partial_fit_classes_declares_more_classes_than_the_first_chunk():
+    y = np.arange(len(X)) % 3
+    first = y < 2
+    clf = KerasClassifier(mlp, random_state=0)
+    clf.partial_fit(X[first], y[first], classes=[0, 1, 2])
+    assert clf.target_type_ == "multiclass" and clf.n_classes_ == 3
+    clf.partial_fit(X, y)
+    assert clf.predict_proba(X).shape == (len(X), 3)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"optimizer": None}, "you must provide an optimizer"),
+        ({"loss": [None]}, "provide a loss for every output"),
+        ({"loss": {"out": None}}, "provide a loss for every output"),
+    ],
+)
+def test_none_settings_are_clear_errors_before_training(params, match):
+    clf = KerasClassifier(mlp, **params)
+    with pytest.raises(InvalidParameterError, match=match):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "model_")
+
+
+def test_changed_dimensions_between_partial_fits_are_clear_errors():
+    Xr, yr = make_regression(40, 4, random_state=0)
+    reg = KerasRegressor(mlp, random_state=0).fit(Xr.reshape(40, 2, 2), yr)
+    with pytest.raises(ValueError, match="X has 2 dimensions, but this .* 3 dim"):
+        reg.partial_fit(Xr, yr)
+    with pytest.raises(ValueError, match="y has 2 dimensions"):
+        reg.partial_fit(Xr.reshape(40, 2, 2), yr.reshape(-1, 1))
+
+
+def test_build_fn_warns_as_scikeras_did():
+    clf = KerasClassifier(build_fn=mlp, epochs=1)
+    with pytest.warns(UserWarning, match="``build_fn`` will be renamed"):
+        clf.fit(X, Y)
+
+
+def test_unexpected_builder_argument_is_a_type_error():
+    def no_bar(foo=42):
+        return None
+
+    with pytest.raises(TypeError, match="got an unexpected keyword argument 'bar'"):
+        KerasClassifier(no_bar, model__bar=1).fit(X, Y)
