@@ -101,10 +101,14 @@ def _accepts(cls, name: str) -> bool:
 
 
 def _call(cls, args, kind, label, defaults=None):
+    """``cls(*positional, **keywords)``: routed arguments named by a digit
+    (``callbacks__log__0``) are positional, in the order of their index."""
     usable = {k: v for k, v in (defaults or {}).items() if _accepts(cls, k)}
     args = {**usable, **args}
+    digits = sorted((int(k), v) for k, v in args.items() if str(k).isdigit())
+    keywords = {k: v for k, v in args.items() if not str(k).isdigit()}
     try:
-        return cls(**args)
+        return cls(*(v for _, v in digits), **keywords)
     except (TypeError, ValueError) as err:
         raise ValueError(
             f"The {kind} {label} rejected the routed arguments "
@@ -222,29 +226,34 @@ def history_key(key: str) -> str:
 def make_callbacks(spec, args: Mapping[str, Any]) -> list:
     """Callback objects for ``fit``.
 
-    Classes are instantiated with the ``callbacks__`` arguments. Instances are
-    used as given, as Keras does, so a callback that records something can be
-    inspected after ``fit``.
+    ``spec`` is one callback, a list of them, or a dict naming them. Classes
+    are instantiated with the ``callbacks__`` arguments (``callbacks__0__x``
+    or ``callbacks__<name>__x`` for one item; a digit names a positional
+    argument). Instances are used as given, as Keras does, so a callback that
+    records something can be inspected after ``fit``.
     """
     if spec is None:
         return []
-    items = spec if isinstance(spec, (list, tuple)) else [spec]
+    if isinstance(spec, dict):
+        items = list(spec.items())
+    else:
+        items = list(enumerate(spec if isinstance(spec, (list, tuple)) else [spec]))
     out = []
-    for i, item in enumerate(items):
-        item_args = split_item_args(args, i)
+    for key, item in items:
+        item_args = split_item_args(args, key)
         if inspect.isclass(item):
             out.append(_call(item, item_args, "callbacks", item.__name__))
         elif isinstance(item, keras.callbacks.Callback):
             if item_args:
                 raise ValueError(
-                    f"callbacks[{i}] is an instance ({type(item).__name__}); "
+                    f"callbacks[{key!r}] is an instance ({type(item).__name__}); "
                     f"routed arguments {sorted(item_args)} apply only to callback "
                     "classes. Pass the class instead."
                 )
             out.append(item)
         else:
             raise TypeError(
-                f"callbacks[{i}]={item!r} is not a keras.callbacks.Callback "
+                f"callbacks[{key!r}]={item!r} is not a keras.callbacks.Callback "
                 "instance or class."
             )
     return out

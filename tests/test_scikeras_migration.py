@@ -149,3 +149,42 @@ def test_unexpected_builder_argument_is_a_type_error():
 
     with pytest.raises(TypeError, match="got an unexpected keyword argument 'bar'"):
         KerasClassifier(no_bar, model__bar=1).fit(X, Y)
+
+
+class _Recorder(keras.callbacks.Callback):
+    made: list = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        _Recorder.made.append((args, kwargs))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {
+            "callbacks": {"log": _Recorder},
+            "callbacks__log__0": "a",
+            "callbacks__log__tag": "t",
+        },
+        {"callbacks": [_Recorder], "callbacks__0__0": "a", "callbacks__0__tag": "t"},
+        {"callbacks": _Recorder, "callbacks__0": "a", "callbacks__tag": "t"},
+    ],
+    ids=["dict", "list", "single"],
+)
+def test_callbacks_as_dict_list_or_one_with_routed_arguments(params):
+    _Recorder.made = []
+    KerasClassifier(mlp, **params).fit(X, Y)
+    assert _Recorder.made == [(("a",), {"tag": "t"})]
+
+
+def test_early_stopping_given_by_name_in_a_dict():
+    clf = KerasClassifier(
+        mlp,
+        epochs=20,
+        metrics="accuracy",
+        callbacks={"stop": keras.callbacks.EarlyStopping},
+        callbacks__stop__monitor="accuracy",
+        callbacks__stop__min_delta=1,
+    )
+    assert clf.fit(X, Y).current_epoch < 20
