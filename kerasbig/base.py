@@ -244,21 +244,13 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
             # validate_data raises scikit-learn's standard "requires y" error.
             return validate_data(self, X, y, reset=reset), None
         X, facts = self._input_to_array(X, reset)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            allow_nd=True,
-            dtype=("float32", "float64"),
-            multi_output=True,
-            y_numeric=self._y_numeric,
-        )
+        y_checks = dict(multi_output=True, y_numeric=self._y_numeric)
+        X, y = validate_data(self, X, y, reset=reset, **self._x_checks, **y_checks)
         if hasattr(y, "toarray"):
             y = y.toarray()
         if not reset:
             check_same_ndim("y", y.ndim, self.y_ndim_, type(self).__name__)
-        if reset:
+        else:
             self.X_shape_, self.X_dtype_ = X.shape, X.dtype
             self.y_dtype_, self.y_ndim_ = y.dtype, y.ndim
         return self._array_for_model(X, reset, facts), y
@@ -267,9 +259,7 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         """``X`` at predict time, checked against what ``fit`` saw."""
         check_is_fitted(self)
         X, facts = self._input_to_array(X, reset=False)
-        X = validate_data(
-            self, X, reset=False, allow_nd=True, dtype=("float32", "float64")
-        )
+        X = validate_data(self, X, reset=False, **self._x_checks)
         return self._array_for_model(X, False, facts)
 
     def _input_to_array(self, X, reset: bool) -> tuple[Any, dict]:
@@ -345,7 +335,7 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         return fit_args
 
     def _train(self, model, X, y, sample_weight, placement, epochs, fit_kwargs):
-        fit_args = self._fit_args(len(X), epochs, fit_kwargs)
+        fit_args = self._fit_args(X.shape[0], epochs, fit_kwargs)
         X, y, sample_weight, fit_args = distribute.prepare_fit(
             X, y, sample_weight, fit_args, placement
         )
@@ -373,15 +363,19 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
             **kwargs,
         }
         if predict_args["batch_size"] == -1:
-            predict_args["batch_size"] = max(len(X), 1)
+            predict_args["batch_size"] = max(X.shape[0], 1)
         placement = self.__dict__.get("_placement")
         out = distribute.predict(self.model_, X, predict_args, placement)
-        return np.asarray(out, dtype=np.float64).reshape(len(X), -1)
+        return np.asarray(out, dtype=np.float64).reshape(X.shape[0], -1)
 
     # ------------------------------------------------------------------
     # Target hooks, filled in by KerasClassifier and KerasRegressor
     # ------------------------------------------------------------------
     _y_numeric = False
+    # validate_data's checks of X; sparse matrices: Keras batches them itself.
+    _x_checks = dict(
+        allow_nd=True, accept_sparse=("csr", "csc"), dtype=("float32", "float64")
+    )
 
     def _encode_targets(self, y, reset: bool, classes=None) -> np.ndarray:
         raise NotImplementedError

@@ -463,7 +463,7 @@ def pad_for_training(X, y, sample_weight, replicas: int):
     The added rows carry sample weight 0, so with a loss averaged by the
     weights (kerasbig's default) they change nothing.
     """
-    n = len(X)
+    n = X.shape[0]
     weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight)
     index = pad_rows(n, replicas)
     if len(index) == n:
@@ -519,11 +519,11 @@ def prepare_fit(X, y, sample_weight, fit_args: dict, placement: Placement | None
             fit_args[name] = round_batch_size(fit_args.get(name), replicas)
     split = fit_args.pop("validation_split", 0.0) or 0.0
     if split:
-        cut = int(np.ceil(len(X) * (1.0 - split)))
-        weights = np.ones(len(X)) if sample_weight is None else sample_weight
+        cut = int(np.ceil(X.shape[0] * (1.0 - split)))
+        weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
         Xv, yv, wv = pad_for_training(X[cut:], y[cut:], weights[cut:], replicas)
         val_batch = fit_args.get("validation_batch_size") or fit_args["batch_size"]
-        rows, val_batch = rows_for_process(len(Xv), val_batch, share)
+        rows, val_batch = rows_for_process(Xv.shape[0], val_batch, share)
         fit_args["validation_data"] = (Xv[rows], yv[rows], wv[rows])
         if fit_args.get("validation_batch_size") is not None or share[1] > 1:
             fit_args["validation_batch_size"] = val_batch
@@ -531,11 +531,11 @@ def prepare_fit(X, y, sample_weight, fit_args: dict, placement: Placement | None
         sample_weight = None if sample_weight is None else sample_weight[:cut]
     X, y, sample_weight = pad_for_training(X, y, sample_weight, replicas)
     rows, fit_args["batch_size"] = rows_for_process(
-        len(X), fit_args["batch_size"], share
+        X.shape[0], fit_args["batch_size"], share
     )
-    if len(rows) == len(X):
+    if len(rows) == X.shape[0]:
         return X, y, sample_weight, fit_args
-    weights = np.ones(len(X)) if sample_weight is None else sample_weight
+    weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
     return X[rows], y[rows], weights[rows], fit_args
 
 
@@ -550,7 +550,7 @@ def predict(model, X, predict_args: dict, placement: Placement | None) -> np.nda
     """
     if placement is not None and placement.is_multi_process:
         placement = None
-    n_rows = len(X)
+    n_rows = X.shape[0]
     if placement is not None:
         X = X[pad_rows(n_rows, placement.replicas)]
         predict_args = {

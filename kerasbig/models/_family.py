@@ -126,6 +126,7 @@ class FamilyMixin:
     _builder: Callable[..., keras.Model]
     _ranks: tuple[int, ...] = (2, 3)
     _images: bool = False
+    _x_checks = dict(allow_nd=True, dtype=("float32", "float64"))  # dense only
     _input_attributes = ("n_features_in_", "input_shape_")
     _parameter_constraints = {
         "max_length": MAX_LENGTH,
