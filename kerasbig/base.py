@@ -32,9 +32,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from kerasbig import compiling, distribute, precision, signatures
+from kerasbig import compiling, distribute, encoders, precision, signatures
 from kerasbig import parameters as p
-from kerasbig.building import fitted_meta, make_model, model_param, output_units
+from kerasbig.building import fitted_meta, make_model, model_param
 from kerasbig.routing import check_routed_names, hyperparameters, route
 from kerasbig.scikeras_api import ScikerasAPI
 from kerasbig.seeding import RANDOM_STATE, seed_from_random_state, seeded
@@ -201,10 +201,11 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
             self._check_params()
             seed = seed_from_random_state(self.random_state)
             X, y = self._validate_X_y(X, y, reset=not warm)
-            y_index = self._encode_targets(y, reset=not warm, classes=classes)
-            sample_weight = self._sample_weight(
-                check_sample_weight(sample_weight, X.shape[0]), y_index
-            )
+            y_index = encoders.encode_targets(self, y, not warm, classes)
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
+            if not encoders.custom_targets(self):
+                sample_weight = self._sample_weight(sample_weight, y_index)
+            X = encoders.encode_features(self, X, reset=not warm)
             with seeded(seed):
                 if warm:
                     model, units = self.model_, self._model_units
@@ -213,10 +214,12 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
                     placement = distribute.resolve(self.distribution)
                     with distribute.placed(placement):
                         model = self._make_model(X, seed)
-                        units = output_units(model, X[:1])
+                        units = encoders.model_units(self, model, X)
                         self._compile(model, units, placement)
                 if train:
-                    y_model = self._targets_for_model(y_index, model, units)
+                    y_model = y_index
+                    if units is not None:
+                        y_model = self._targets_for_model(y_index, model, units)
                     history = self._train(
                         model, X, y_model, sample_weight, placement, epochs, fit_kwargs
                     )
@@ -305,7 +308,8 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
                 self._default_loss(units), route(self._free_and_routed(), "loss")
             ),
         )
-        self._check_output_units(units, model)
+        if units is not None:
+            self._check_output_units(units, model)
 
     # ------------------------------------------------------------------
     # Training
@@ -335,7 +339,8 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         return fit_args
 
     def _train(self, model, X, y, sample_weight, placement, epochs, fit_kwargs):
-        fit_args = self._fit_args(X.shape[0], epochs, fit_kwargs)
+        encoders.check_plain_arrays(X, y, placement)
+        fit_args = self._fit_args(encoders.n_rows(X), epochs, fit_kwargs)
         X, y, sample_weight, fit_args = distribute.prepare_fit(
             X, y, sample_weight, fit_args, placement
         )
@@ -350,12 +355,14 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
     # Prediction
     # ------------------------------------------------------------------
     def _predict_raw(self, X, **kwargs) -> np.ndarray:
-        """The model's output for ``X`` as a float64 (n_samples, units) array.
+        """The model's output for ``X`` as a float64 (n_samples, units) array."""
+        out = np.asarray(self._predict_outputs(X, **kwargs), dtype=np.float64)
+        return out.reshape(out.shape[0], -1)
 
-        ``kwargs`` go to ``keras.Model.predict`` for this call, over the
-        ``predict__`` parameters.
-        """
-        X = self._validate_X(X)
+    def _predict_outputs(self, X, **kwargs):
+        """The model's outputs for ``X``; ``kwargs`` go to ``keras.Model.predict``
+        for this call, over the ``predict__`` parameters."""
+        X = encoders.encode_features(self, self._validate_X(X), reset=False)
         predict_args = {
             "batch_size": self.batch_size,
             "verbose": self.verbose,
@@ -363,10 +370,9 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
             **kwargs,
         }
         if predict_args["batch_size"] == -1:
-            predict_args["batch_size"] = max(X.shape[0], 1)
+            predict_args["batch_size"] = max(encoders.n_rows(X), 1)
         placement = self.__dict__.get("_placement")
-        out = distribute.predict(self.model_, X, predict_args, placement)
-        return np.asarray(out, dtype=np.float64).reshape(X.shape[0], -1)
+        return distribute.predict(self.model_, X, predict_args, placement)
 
     # ------------------------------------------------------------------
     # Target hooks, filled in by KerasClassifier and KerasRegressor

@@ -189,4 +189,10 @@ def fitted_meta(estimator: Any) -> dict[str, Any]:
         "n_outputs_expected_": 1,
         "y_dtype_": estimator.y_dtype_,
         "y_ndim_": estimator.y_ndim_,
+        **{
+            name: estimator.__dict__[name]
+            for name in ("target_encoder_", "feature_encoder_")
+            if name in estimator.__dict__
+        },
+        **estimator.__dict__.get("_encoder_meta", {}),
     }

@@ -5,12 +5,15 @@ from __future__ import annotations
 import keras
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
+from kerasbig import encoders
 from kerasbig.base import BaseKerasEstimator
 from kerasbig.docstrings import document
 from kerasbig.parameters import NONE, Options, Satisfies
+from kerasbig.scikeras_api import scorer_score
 from kerasbig.signatures import keyword, make_init, parameters_of
 
 _ONEHOT = "multiclass-onehot"
@@ -80,6 +83,10 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+    scorer = staticmethod(accuracy_score)
+
+    score = scorer_score
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch, building the model on the first call.
@@ -264,6 +271,8 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
             probability per label). A single sigmoid output gives two
             columns, ``[1 - p, p]``.
         """
+        if encoders.custom_targets(self):
+            return encoders.decoded(self, self._predict_outputs(X, **kwargs), True)
         raw = self._predict_raw(X, **kwargs)
         if getattr(self.model_.loss, "from_logits", False):
             activation = (
@@ -296,6 +305,8 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
             Labels from ``classes_``; 0/1 indicator rows for multilabel and
             one-hot targets.
         """
+        if encoders.custom_targets(self):
+            return encoders.decoded(self, self._predict_outputs(X, **kwargs), False)
         proba = self.predict_proba(X, **kwargs)
         if self.target_type_ == _MULTILABEL:
             return (proba > 0.5).astype(int)

@@ -550,7 +550,7 @@ def predict(model, X, predict_args: dict, placement: Placement | None) -> np.nda
     """
     if placement is not None and placement.is_multi_process:
         placement = None
-    n_rows = X.shape[0]
+    n_rows = keras.tree.flatten(X)[0].shape[0]
     if placement is not None:
         X = X[pad_rows(n_rows, placement.replicas)]
         predict_args = {
@@ -561,4 +561,4 @@ def predict(model, X, predict_args: dict, placement: Placement | None) -> np.nda
         }
     with placed(placement):
         out = model.predict(X, **predict_args)
-    return np.asarray(out)[:n_rows]
+    return keras.tree.map_structure(lambda a: np.asarray(a)[:n_rows], out)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
 from sklearn.utils.multiclass import type_of_target
 
+from kerasbig import encoders
 from kerasbig.base import BaseKerasEstimator
 from kerasbig.docstrings import document
+from kerasbig.scikeras_api import scorer_score
 
 
 @document
@@ -40,6 +43,10 @@ class KerasRegressor(RegressorMixin, BaseKerasEstimator):
 
     _y_numeric = True
     _target_attributes = ("target_type_", "n_outputs_")
+
+    scorer = staticmethod(r2_score)
+
+    score = scorer_score
 
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch, building the model on the first call.
@@ -99,5 +106,7 @@ class KerasRegressor(RegressorMixin, BaseKerasEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
             Shaped like the ``y`` given to ``fit``.
         """
+        if encoders.custom_targets(self):
+            return encoders.decoded(self, self._predict_outputs(X, **kwargs), False)
         raw = self._predict_raw(X, **kwargs)
         return raw.ravel() if self.y_ndim_ == 1 else raw

@@ -10,7 +10,10 @@ scikeras working after a change of import:
   ``set_params``), including routed defaults declared in the signature and
   never stored (``optimizer__learning_rate=0.001``);
 * free and routed parameters read as attributes (``est.fit__batch_size``);
-* ``current_epoch`` and ``__name__``.
+* ``current_epoch`` and ``__name__``;
+* ``score`` through the class's ``scorer`` (accuracy for classifiers, R^2
+  for regressors), which a subclass may replace, e.g. for multi-output targets;
+* ``target_encoder`` / ``feature_encoder`` (:mod:`kerasbig.encoders`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,27 @@ from __future__ import annotations
 from typing import Any
 
 from kerasbig import signatures
+
+
+def scorer_score(self, X, y, sample_weight=None) -> float:
+    """``scorer(y, predict(X))``: accuracy for classifiers, R^2 for regressors,
+    unless a subclass sets another ``scorer`` (a staticmethod, as in scikeras).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+        Test data.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True labels or targets.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Per-sample weights.
+
+    Returns
+    -------
+    score : float
+    """
+    weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+    return float(self.scorer(y, self.predict(X), **weights))
 
 
 class ScikerasAPI:
@@ -31,6 +55,10 @@ class ScikerasAPI:
     def __getattr__(self, name: str) -> Any:
         """Free and routed parameters read as attributes."""
         return signatures.param_attribute(self, name)
+
+    # A subclass may return a scikit-learn transformer (kerasbig.encoders).
+    target_encoder = None
+    feature_encoder = None
 
     @property
     def current_epoch(self) -> int:

@@ -188,3 +188,124 @@ def test_early_stopping_given_by_name_in_a_dict():
         callbacks__stop__min_delta=1,
     )
     assert clf.fit(X, Y).current_epoch < 20
+
+
+# ----------------------------------------------------------------------
+# scikeras's "DataTransformers" tutorial: several outputs, several inputs
+# ----------------------------------------------------------------------
+class MultiOutputTransformer:
+    """The tutorial's target transformer: two label columns <-> two outputs."""
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def fit(self, y):
+        from sklearn.preprocessing import LabelEncoder
+
+        self.bin_encoder_ = LabelEncoder().fit(y[:, 0])
+        self.cat_encoder_ = LabelEncoder().fit(y[:, 1])
+        self.n_classes_ = [
+            self.bin_encoder_.classes_.size,
+            self.cat_encoder_.classes_.size,
+        ]
+        self.n_outputs_expected_ = 2
+        return self
+
+    def transform(self, y):
+        return [
+            self.bin_encoder_.transform(y[:, 0]),
+            self.cat_encoder_.transform(y[:, 1]),
+        ]
+
+    def inverse_transform(self, y, return_proba=False):
+        if return_proba:
+            return np.column_stack(y)
+        y_bin = self.bin_encoder_.inverse_transform((y[0] > 0.5).astype(int).ravel())
+        y_cat = self.cat_encoder_.inverse_transform(np.argmax(y[1], axis=1))
+        return np.column_stack([y_bin, y_cat])
+
+    def get_metadata(self):
+        return {
+            "n_classes_": self.n_classes_,
+            "n_outputs_expected_": self.n_outputs_expected_,
+        }
+
+
+class MultiOutputClassifier(KerasClassifier):
+    @property
+    def target_encoder(self):
+        return MultiOutputTransformer()
+
+    @staticmethod
+    def scorer(y_true, y_pred, **kwargs):
+        from sklearn.metrics import accuracy_score
+
+        return np.mean([accuracy_score(y_true[:, i], y_pred[:, i]) for i in range(2)])
+
+
+def two_output_model(meta):
+    inp = keras.layers.Input(shape=(meta["n_features_in_"],))
+    x1 = keras.layers.Dense(100, activation="relu")(inp)
+    out_bin = keras.layers.Dense(1, activation="sigmoid")(x1)
+    out_cat = keras.layers.Dense(meta["n_classes_"][1], activation="softmax")(x1)
+    model = keras.Model(inputs=inp, outputs=[out_bin, out_cat])
+    model.compile(loss=["binary_crossentropy", "sparse_categorical_crossentropy"])
+    return model
+
+
+def test_multi_output_tutorial():
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    y = np.column_stack([rng.integers(0, 2, 100), rng.integers(0, 5, 100)])
+    X = StandardScaler().fit_transform(y)  # labels as features: learnable
+    clf = MultiOutputClassifier(model=two_output_model, epochs=30, random_state=0)
+    assert clf.fit(X, y).score(X, y) > 0.8
+    assert clf.n_classes_ == [2, 5] and isinstance(clf.target_encoder_, object)
+    assert clf.predict(X).shape == (100, 2)
+    assert clf.predict_proba(X).shape == (100, 6)
+
+
+class MultiInputRegressor(KerasRegressor):
+    @property
+    def feature_encoder(self):
+        from sklearn.preprocessing import FunctionTransformer
+
+        return FunctionTransformer(func=lambda X: [X[:, :1], X[:, 1:]])
+
+
+def two_input_model():
+    inp1 = keras.layers.Input(shape=(1,))
+    inp2 = keras.layers.Input(shape=(1,))
+    x1 = keras.layers.Dense(100, activation="relu")(inp1)
+    x2 = keras.layers.Dense(50, activation="relu")(inp2)
+    out = keras.layers.Dense(1)(keras.layers.Concatenate(axis=-1)([x1, x2]))
+    model = keras.Model(inputs=[inp1, inp2], outputs=out)
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(0.01))
+    return model
+
+
+def test_multi_input_tutorial():
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 2))
+    y = X.sum(axis=1)
+    reg = MultiInputRegressor(model=two_input_model, epochs=40, random_state=0)
+    assert reg.fit(X, y).score(X, y) > 0.8
+    assert reg.predict(X[:5]).shape == (5,)
+    assert "feature_encoder_" in vars(reg)
+
+
+def test_multi_output_needs_a_loss():
+    def uncompiled(meta):
+        inp = keras.layers.Input(shape=(meta["n_features_in_"],))
+        return keras.Model(
+            inp, [keras.layers.Dense(1)(inp), keras.layers.Dense(5)(inp)]
+        )
+
+    y = np.column_stack([np.arange(40) % 2, np.arange(40) % 5])
+    clf = MultiOutputClassifier(model=uncompiled)
+    with pytest.raises(ValueError, match="provide a loss"):
+        clf.fit(np.ones((40, 2)), y)
