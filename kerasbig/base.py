@@ -133,6 +133,7 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
+        tags.input_tags.sparse = bool(self._x_checks.get("accept_sparse"))
         tags.target_tags.multi_output = True
         return tags
 
@@ -271,8 +272,8 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         Also returns facts about the input that ``_array_for_model`` needs
         (e.g. that ``X`` was a list of sequences, now padded).
         """
-        if not reset:
-            check_same_ndim("X", np.ndim(X), len(self.X_shape_), type(self).__name__)
+        if not reset and hasattr(X, "ndim"):
+            check_same_ndim("X", X.ndim, len(self.X_shape_), type(self).__name__)
         return X, {}
 
     def _array_for_model(self, X: np.ndarray, reset: bool, facts: dict) -> np.ndarray:
@@ -318,7 +319,7 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         """Arguments of ``keras.Model.fit``: parameters, ``fit__`` ones, call ones."""
         fit_args = {
             "batch_size": self.batch_size,
-            "epochs": self.epochs if epochs is None else epochs,
+            "epochs": self.epochs,
             "verbose": self.verbose,
             "callbacks": compiling.make_callbacks(
                 self.callbacks, route(self._free_and_routed(), "callbacks")
@@ -328,14 +329,13 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
             "validation_batch_size": self.validation_batch_size,
             **route(self._free_and_routed(), "fit"),
             **(fit_kwargs or {}),
+            **({} if epochs is None else {"epochs": epochs}),  # partial_fit: 1
         }
         for name in ("batch_size", "validation_batch_size"):
             if fit_args.get(name) == -1:
                 fit_args[name] = n_rows
-        fit_args["callbacks"] = [
-            *(fit_args["callbacks"] or []),
-            *self._extra_callbacks(fit_args),
-        ]
+        extra = self._extra_callbacks(fit_args)
+        fit_args["callbacks"] = [*(fit_args["callbacks"] or []), *extra]
         return fit_args
 
     def _train(self, model, X, y, sample_weight, placement, epochs, fit_kwargs):
@@ -380,7 +380,7 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
     _y_numeric = False
     # validate_data's checks of X; sparse matrices: Keras batches them itself.
     _x_checks = dict(
-        allow_nd=True, accept_sparse=("csr", "csc"), dtype=("float32", "float64")
+        allow_nd=True, accept_sparse="csr", dtype=("float32", "float64")
     )
 
     def _encode_targets(self, y, reset: bool, classes=None) -> np.ndarray:

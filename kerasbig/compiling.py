@@ -143,7 +143,7 @@ CONSTRAINTS = {
     "optimizer": [
         Satisfies(
             lambda value: value is not None,
-            "an optimizer's name, class or instance (you must provide an optimizer)",
+            "an optimizer's name, class or instance. You must provide an optimizer",
         )
     ],
     "loss": [

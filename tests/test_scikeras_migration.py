@@ -116,7 +116,7 @@ def test_partial_fit_classes_declares_more_classes_than_the_first_chunk():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"optimizer": None}, "you must provide an optimizer"),
+        ({"optimizer": None}, "You must provide an optimizer"),
         ({"loss": [None]}, "provide a loss for every output"),
         ({"loss": {"out": None}}, "provide a loss for every output"),
     ],
