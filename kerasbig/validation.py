@@ -45,10 +45,11 @@ def check_same_ndim(what: str, ndim: int, fitted_ndim: int, owner: str) -> None:
     Traceback (most recent call last):
     ...
     ValueError: X has 2 dimensions, but this KerasRegressor was fitted with 3 \
-dimensions in X.
+dimensions in X. Reshape your data to the training shape.
     """
     if ndim != fitted_ndim:
         raise ValueError(
             f"{what} has {ndim} dimensions, but this {owner} was fitted with "
-            f"{fitted_ndim} dimensions in {what}."
+            f"{fitted_ndim} dimensions in {what}. Reshape your data to the "
+            "training shape."
         )

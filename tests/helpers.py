@@ -1,6 +1,14 @@
-"""Small model-building functions shared by the tests (importable, so picklable)."""
+"""What the tests share: small model-building functions (importable, so
+picklable), data, tiny-model settings and the estimator-check parameters.
+
+Fixtures live in conftest.py.
+"""
+
+import functools
 
 import keras
+import numpy as np
+import pytest
 
 
 def mlp(meta, hidden=16, dtype=None, compile_kwargs=None, seed=None):
@@ -34,3 +42,174 @@ def mlp(meta, hidden=16, dtype=None, compile_kwargs=None, seed=None):
         units, activation=activation, dtype=dtype, kernel_initializer=init(1)
     )(x)
     return keras.Model(inputs, outputs)
+
+
+# ----------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------
+def separable_data(n=60, n_classes=2, n_informative=2, shuffle=True, seed=0):
+    """Four float32 features, well separated classes (``class_sep=2``).
+
+    The first ``n_informative`` features carry the signal; with
+    ``shuffle=False`` the rest are pure noise.
+    """
+    from sklearn.datasets import make_classification  # noqa: PLC0415
+
+    X, y = make_classification(
+        n_samples=n,
+        n_features=4,
+        n_informative=n_informative,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        class_sep=2.0,
+        shuffle=shuffle,
+        random_state=seed,
+    )
+    return X.astype("float32"), y
+
+
+def multiclass_data(n=60, seed=0):
+    """Three well separated classes with string labels ("ant", "bee", "cat")."""
+    X, y = separable_data(n, n_classes=3, n_informative=3, seed=seed)
+    return X, np.array(["ant", "bee", "cat"])[y]
+
+
+# ----------------------------------------------------------------------
+# Tiny networks of the model families (built in milliseconds)
+# ----------------------------------------------------------------------
+TINY_CNN = dict(n_blocks=1, filters=4)
+TINY_RNN = dict(units=4)
+TINY_TRANSFORMER = dict(num_layers=1, num_heads=2, model_dim=8, ff_dim=8)
+QUICK_FIT = dict(epochs=2, random_state=0)
+
+# Training settings under which two fits agree to scikit-learn's 1e-7: the
+# whole (small) training set in one batch, float64 loss; the network must be
+# float64 too (``model__dtype`` for the general wrappers, ``precision`` for the
+# families).
+FULL_BATCH_FLOAT64 = dict(
+    loss__dtype="float64", optimizer="adam", batch_size=1024, random_state=0
+)
+
+
+# ----------------------------------------------------------------------
+# The multi-device cases (distribution/cases_*.py, each in its own process)
+# ----------------------------------------------------------------------
+# 48 rows in batches of 8, unshuffled: every batch splits evenly over 2 or 4
+# replicas, so distributed training computes what single-device training does.
+# (Padded batches train correctly but not bit-for-bit alike: each replica
+# averages its own share; see assert_padded_training_stays_close.)
+DEVICE_SETTINGS = {
+    "epochs": 3,
+    "batch_size": 8,
+    "random_state": 0,
+    "optimizer": "adam",
+    "shuffle": False,
+}
+# One tiny classifier of each family, free of batch statistics and dropout.
+TINY_FAMILIES = {
+    "cnn": ("CNNClassifier", dict(TINY_CNN, batch_norm=False)),
+    "rnn": ("RNNClassifier", dict(TINY_RNN, cell="gru")),
+    "transformer": ("TransformerClassifier", dict(TINY_TRANSFORMER, dropout=0.0)),
+}
+
+
+def device_data():
+    """The multi-device cases' data: 48 rows, 5 features, 2 classes."""
+    from sklearn.datasets import make_classification  # noqa: PLC0415
+
+    return make_classification(n_samples=48, n_features=5, random_state=0)
+
+
+def assert_padded_training_stays_close(X, Y):
+    """45 rows: the last batch gets 3 zero-weight rows to split over replicas."""
+    from kerasbig import KerasClassifier  # noqa: PLC0415
+
+    settings = {**DEVICE_SETTINGS, "epochs": 10}
+    est = KerasClassifier(mlp, distribution="data_parallel", **settings)
+    est.fit(X[:45], Y[:45])
+    single = KerasClassifier(mlp, **settings).fit(X[:45], Y[:45])
+    np.testing.assert_allclose(est.predict_proba(X), single.predict_proba(X), atol=0.05)
+
+
+# ----------------------------------------------------------------------
+# scikit-learn's estimator checks
+# ----------------------------------------------------------------------
+# The checks whose verdict depends on what the network learns (scikit-learn's
+# accuracy thresholds, class weights shifting predictions) or that train on
+# scikit-learn's larger check data (200-300 rows) or fit several times. They
+# run in the slow tier (`python -m pytest -m slow`) with the estimator as
+# configured; the default tier runs the other checks on a quick copy.
+HEAVY_CHECKS = frozenset(
+    {
+        "check_classifiers_train",
+        "check_regressors_train",
+        "check_class_weight_classifiers",
+        "check_estimators_dtypes",
+        "check_classifiers_classes",
+        "check_classifier_data_not_an_array",
+        "check_regressor_data_not_an_array",
+        "check_supervised_y_2d",
+        "check_fit_idempotent",
+        "check_methods_subset_invariance",
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_classifiers_multilabel_representation_invariance",
+        "check_regressors_int",
+    }
+)
+# The other checks test the scikit-learn API (fitted attributes, input
+# validation, sample weights, pickling, pipelines, ...), which no number of
+# epochs changes: two eager epochs (no graph to trace) are enough.
+QUICK_CHECKS = dict(epochs=2, run_eagerly=True)
+
+
+def check_name(check) -> str:
+    """The name of one of scikit-learn's checks, partial or not."""
+    return (
+        check.func.__name__ if isinstance(check, functools.partial) else check.__name__
+    )
+
+
+def check_id(estimator, check) -> str:
+    """Stable test ids (the default ones hold a function's address)."""
+    name = check_name(check)
+    if isinstance(check, functools.partial) and check.keywords:
+        name += "(" + ",".join(f"{k}={v}" for k, v in check.keywords.items()) + ")"
+    return f"{type(estimator).__name__}-{name}"
+
+
+def estimator_check_params(estimators, heavy=HEAVY_CHECKS) -> list:
+    """``pytest.param(estimator, check)`` for each of scikit-learn's checks.
+
+    The checks named in ``heavy`` get the estimator as given and the ``slow``
+    mark; the others a copy with ``QUICK_CHECKS`` settings.
+    """
+    from sklearn.base import clone  # noqa: PLC0415
+    from sklearn.utils.estimator_checks import (  # noqa: PLC0415
+        estimator_checks_generator,
+    )
+
+    params = []
+    for estimator in estimators:
+        quick = clone(estimator).set_params(**QUICK_CHECKS)
+        for est, check in estimator_checks_generator(estimator, legacy=True):
+            slow = check_name(check) in heavy
+            params.append(
+                pytest.param(
+                    est if slow else quick,
+                    check,
+                    id=check_id(est, check),
+                    marks=[pytest.mark.slow] if slow else [],
+                )
+            )
+    return params
+
+
+# ----------------------------------------------------------------------
+# Proof that nothing was built or trained
+# ----------------------------------------------------------------------
+class NoTraining(keras.callbacks.Callback):
+    """A callback that fails the test if Keras training ever starts."""
+
+    def on_train_begin(self, logs=None):
+        raise AssertionError("training started despite bad input")

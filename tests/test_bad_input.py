@@ -5,19 +5,12 @@ import copy
 import keras
 import numpy as np
 import pytest
-from helpers import mlp
+from helpers import NoTraining, mlp
 from sklearn.datasets import make_classification
 
 from kerasbig import KerasClassifier, KerasRegressor
 
 X, Y = make_classification(n_samples=40, n_features=4, random_state=0)
-
-
-class NoTraining(keras.callbacks.Callback):
-    """Fails the test if Keras training ever starts."""
-
-    def on_train_begin(self, logs=None):
-        raise AssertionError("training started despite bad input")
 
 
 def _nan(a):

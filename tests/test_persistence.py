@@ -18,8 +18,7 @@ import joblib
 import keras
 import numpy as np
 import pytest
-from helpers import mlp
-from sklearn.datasets import make_classification
+from helpers import mlp, multiclass_data
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
@@ -39,20 +38,6 @@ PARAMS = dict(
 )
 
 
-def classification_data():
-    X, y = make_classification(
-        n_samples=60,
-        n_features=4,
-        n_informative=3,
-        n_redundant=0,
-        n_classes=3,
-        n_clusters_per_class=1,
-        class_sep=2.0,
-        random_state=0,
-    )
-    return X.astype("float32"), np.array(["ant", "bee", "cat"])[y]
-
-
 def regression_data():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 4)).astype("float32")
@@ -60,7 +45,7 @@ def regression_data():
 
 
 KINDS = {
-    "classifier": (KerasClassifier, classification_data),
+    "classifier": (KerasClassifier, multiclass_data),
     "regressor": (KerasRegressor, regression_data),
 }
 
@@ -213,7 +198,7 @@ def test_custom_registered_layer_survives_round_trip(how, tmp_path):
         keras.saving.get_registered_name(ScaleByWeight)
         == "kerasbig_tests>ScaleByWeight"
     )
-    X, y = classification_data()
+    X, y = multiclass_data()
     est = KerasClassifier(
         custom_layer_mlp, optimizer="adam", batch_size=16, epochs=2, random_state=0
     ).fit(X, y)
@@ -241,9 +226,34 @@ _NO_PATCHING_SCRIPT = textwrap.dedent(
              keras.optimizers.Optimizer, keras.losses.Loss, keras.metrics.Metric)
     MISSING = object()
 
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype("float32")
+    y = (X[:, 0] > 0).astype(int)
+
+    # Keras and TensorFlow fill some module globals on first use (TensorFlow's
+    # flags and eager context, say): a plain Keras fit, predict and pickle
+    # first, and a TensorFlow op whatever the backend, so that what follows
+    # sees only what kerasbig changes.
+    plain = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    plain.compile(optimizer="adam", loss="binary_crossentropy")
+    plain.fit(X, y, epochs=1, verbose=0)
+    pickle.loads(pickle.dumps(plain)).predict(X, verbose=0)
+    if "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].constant(0.0)
+
     def snapshot():
         classes = {cls for root in ROOTS for cls in root.__mro__}
         return {cls: dict(vars(cls)) for cls in classes}, dict(copyreg.dispatch_table)
+
+    def module_globals():
+        # {name: id(value)} of every Keras and TensorFlow module's globals;
+        # the values are kept too, so that no id can be reused meanwhile.
+        return {
+            name: {key: (id(value), value) for key, value in list(vars(module).items())}
+            for name, module in list(sys.modules.items())
+            if name.startswith(("keras", "tensorflow")) and module is not None
+        }
 
     def replaced(before, after, name):
         old, new = before.get(name, MISSING), after.get(name, MISSING)
@@ -255,21 +265,31 @@ _NO_PATCHING_SCRIPT = textwrap.dedent(
             )
         return old is not new
 
+    def reassigned(before, after):
+        # Globals given another value or deleted; modules and globals that
+        # appear later (a submodule imported, say) are no patch.
+        return sorted(
+            f"{module}.{key}"
+            for module, names in before.items()
+            if module in after
+            for key, (ident, _) in names.items()
+            if after[module].get(key, (None,))[0] != ident
+        )
+
     reduce_before = keras.Model.__reduce__
     classes_before, dispatch_before = snapshot()
+    globals_before = module_globals()
 
     import kerasbig
     sys.path.insert(0, sys.argv[1])
     from helpers import mlp
 
     imported_same = keras.Model.__reduce__ is reduce_before
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(40, 3)).astype("float32")
-    y = (X[:, 0] > 0).astype(int)
     est = kerasbig.KerasClassifier(mlp, epochs=1, random_state=0).fit(X, y)
     back = pickle.loads(pickle.dumps(est))
 
     classes_after, dispatch_after = snapshot()
+    globals_after = module_globals()
     changed = sorted(
         f"{cls.__module__}.{cls.__qualname__}.{name}"
         for cls, before in classes_before.items()
@@ -283,6 +303,8 @@ _NO_PATCHING_SCRIPT = textwrap.dedent(
         "dispatch_table_changed": sorted(
             repr(k) for k in set(dispatch_before) ^ set(dispatch_after)
         ),
+        "modules_compared": len(globals_before),
+        "reassigned_module_globals": reassigned(globals_before, globals_after),
         "round_trip_predicts_the_same": bool(
             np.array_equal(back.predict_proba(X), est.predict_proba(X))
         ),
@@ -291,8 +313,14 @@ _NO_PATCHING_SCRIPT = textwrap.dedent(
 )
 
 
-def test_importing_and_pickling_kerasbig_patches_no_keras_class():
-    """Run in a fresh interpreter: here kerasbig was imported long ago."""
+def test_importing_and_pickling_kerasbig_patches_no_keras_class_or_global():
+    """Run in a fresh interpreter: here kerasbig was imported long ago.
+
+    Fails if importing kerasbig, fitting or pickling replaces an attribute of
+    a Keras class, a copyreg entry, or any global of a keras* / tensorflow*
+    module (kerasbig once replaced keras.src.random.seed_generator.python_random:
+    this test, run against that version, reports exactly that global).
+    """
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run(
         [sys.executable, "-c", _NO_PATCHING_SCRIPT, str(TESTS_DIR)],
@@ -307,6 +335,8 @@ def test_importing_and_pickling_kerasbig_patches_no_keras_class():
     assert report["same_reduce_after_pickle"]
     assert report["changed_class_attributes"] == []
     assert report["dispatch_table_changed"] == []
+    assert report["modules_compared"] > 100  # keras.src.* and tensorflow.*
+    assert report["reassigned_module_globals"] == []
     assert report["round_trip_predicts_the_same"]
 
 
@@ -356,7 +386,7 @@ def model_instance(compiled: bool) -> keras.Model:
 @pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
 @pytest.mark.parametrize("compiled", [False, True], ids=["uncompiled", "compiled"])
 def test_model_instance_parameter_pickles_and_is_not_mutated(compiled):
-    X, y = classification_data()
+    X, y = multiclass_data()
     model = model_instance(compiled)
     initial = [w.copy() for w in model.get_weights()]
     est = KerasClassifier(model, batch_size=16, epochs=2, random_state=0)

@@ -3,25 +3,74 @@
 import keras
 import numpy as np
 import pytest
-from helpers import mlp
-from sklearn.datasets import make_classification
+from helpers import mlp, separable_data
 
 from kerasbig import KerasClassifier, KerasRegressor
 from kerasbig import precision as precision_lib
 
-X, Y = make_classification(n_samples=40, n_features=4, random_state=0)
+X, Y = separable_data(n=60)  # two classes, far apart: easy to learn
+# A linear target of the same features, standardised: easy to fit.
+T = X @ np.array([1.0, -2.0, 0.5, 0.0])
+T = (T - T.mean()) / T.std()
+# Enough steps (5 epochs of 4 batches) to learn either, in any precision.
+TRAIN = dict(
+    optimizer="adam",
+    optimizer__learning_rate=0.05,
+    batch_size=16,
+    epochs=5,
+    random_state=0,
+)
+
+
+def _fast_bfloat16_device() -> bool:
+    """A TPU, or a GPU of compute capability 8.0 (Ampere) or newer."""
+    if keras.backend.backend() == "jax":
+        import jax  # noqa: PLC0415
+
+        return any(
+            d.platform == "tpu"
+            or (d.platform == "gpu" and float(d.compute_capability) >= 8.0)
+            for d in jax.devices()
+        )
+    import tensorflow as tf  # noqa: PLC0415
+
+    capabilities = [
+        tf.config.experimental.get_device_details(gpu).get("compute_capability")
+        for gpu in tf.config.list_physical_devices("GPU")
+    ]
+    return bool(tf.config.list_logical_devices("TPU")) or any(
+        c and c[0] >= 8 for c in capabilities
+    )
 
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16", "float32"])
 def test_policy_applies_to_the_model_and_is_restored(policy):
     before = keras.config.dtype_policy().name
-    clf = KerasClassifier(mlp, precision=policy, epochs=2, random_state=0).fit(X, Y)
+    clf = KerasClassifier(mlp, precision=policy, **TRAIN).fit(X, Y)
     assert keras.config.dtype_policy().name == before
     assert clf.model_.layers[-2].dtype_policy.name == policy
     proba = clf.predict_proba(X)
     assert proba.dtype == np.float64
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
-    assert 0.0 <= clf.score(X, Y) <= 1.0
+    assert clf.score(X, Y) >= 0.9
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16", "float32"])
+def test_regressor_predicts_float64_in_any_policy(policy):
+    reg = KerasRegressor(mlp, precision=policy, **TRAIN).fit(X, T)
+    assert reg.model_.layers[-2].dtype_policy.name == policy
+    pred = reg.predict(X)
+    assert pred.dtype == np.float64 and pred.shape == T.shape
+    assert reg.score(X, T) >= 0.8
+
+
+def test_auto_is_mixed_bfloat16_with_fast_bfloat16():
+    if not _fast_bfloat16_device():
+        pytest.skip("no TPU and no Ampere-or-newer GPU here")
+    assert precision_lib.resolve("auto") == "mixed_bfloat16"
+    clf = KerasClassifier(mlp, precision="auto", **TRAIN).fit(X, Y)
+    assert clf.model_.layers[-1].dtype_policy.name == "mixed_bfloat16"
+    assert clf.predict_proba(X).dtype == np.float64
 
 
 def test_float16_gets_loss_scaling():
@@ -30,7 +79,9 @@ def test_float16_gets_loss_scaling():
     assert isinstance(clf.model_.optimizer, keras.optimizers.LossScaleOptimizer)
 
 
-def test_auto_is_float32_on_a_cpu():
+def test_auto_is_float32_without_fast_bfloat16():
+    if _fast_bfloat16_device():
+        pytest.skip("a TPU or an Ampere-or-newer GPU is present: auto is bfloat16")
     assert precision_lib.resolve("auto") == "float32"
     reg = KerasRegressor(mlp, precision="auto", random_state=0).fit(X, Y.astype(float))
     assert reg.model_.layers[-1].dtype_policy.name == "float32"

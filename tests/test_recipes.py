@@ -1,4 +1,9 @@
-"""Every recipe notebook runs from top to bottom (its own asserts included)."""
+"""Every recipe notebook runs from top to bottom (its own asserts included).
+
+Slow tier: each notebook runs in its own Jupyter kernel, which imports
+TensorFlow and trains for real (tune_a_network_on_digits alone takes 30-45 s
+on 2 cores). What the recipes use is tested piece by piece in the default tier.
+"""
 
 from pathlib import Path
 
@@ -6,6 +11,8 @@ import pytest
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
+
+pytestmark = pytest.mark.slow
 
 RECIPES = sorted((Path(__file__).parents[1] / "recipes").glob("*.ipynb"))
 

@@ -57,9 +57,29 @@ def test_builder_may_ask_for_params_and_scikeras_meta_keys():
     assert meta["y_dtype_"] == Y.dtype
 
 
+class BatchesPerEpoch(keras.callbacks.Callback):
+    """Counts the training batches of every epoch."""
+
+    def on_train_begin(self, logs=None):
+        self.counts = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.counts.append(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.counts[-1] += 1
+
+
 def test_batch_size_minus_one_means_one_batch():
-    clf = KerasClassifier(mlp, batch_size=-1, epochs=1, random_state=0).fit(X, Y)
+    counter = BatchesPerEpoch()
+    clf = KerasClassifier(
+        mlp, batch_size=-1, epochs=2, callbacks=[counter], random_state=0
+    ).fit(X, Y)
+    assert counter.counts == [1, 1]  # the whole training set in one batch
     assert clf.predict(X).shape == (40,)
+    # The counter counts: Keras' default batch size (32) makes two batches of 40.
+    KerasClassifier(mlp, epochs=1, callbacks=[counter], random_state=0).fit(X, Y)
+    assert counter.counts == [2]
 
 
 def test_predict_takes_keras_predict_arguments():

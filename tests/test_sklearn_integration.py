@@ -14,11 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
-from helpers import mlp
+from helpers import mlp, multiclass_data, separable_data
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import make_classification
 from sklearn.ensemble import (
     BaggingClassifier,
     StackingClassifier,
@@ -67,32 +66,7 @@ def regressor(**kwargs) -> KerasRegressor:
 
 def binary_data(n=60, seed=0):
     """Two well separated classes; features 0 and 1 informative, 2 and 3 noise."""
-    X, y = make_classification(
-        n_samples=n,
-        n_features=4,
-        n_informative=2,
-        n_redundant=0,
-        n_clusters_per_class=1,
-        class_sep=2.0,
-        shuffle=False,
-        random_state=seed,
-    )
-    return X.astype("float32"), y
-
-
-def multiclass_data(n=60, seed=0):
-    """Three classes with string labels."""
-    X, y = make_classification(
-        n_samples=n,
-        n_features=4,
-        n_informative=3,
-        n_redundant=0,
-        n_classes=3,
-        n_clusters_per_class=1,
-        class_sep=2.0,
-        random_state=seed,
-    )
-    return X.astype("float32"), np.array(["ant", "bee", "cat"])[y]
+    return separable_data(n, shuffle=False, seed=seed)
 
 
 def regression_data(n=60, n_targets=1, seed=0):
@@ -199,7 +173,7 @@ def test_fit_mutates_no_parameter(kind):
     assert int(est.optimizer.iterations.numpy()) == 0
     assert est.model_.optimizer is not est.optimizer
     assert float(est.metrics[0].count.numpy()) == 0.0
-    assert len(est.history_["mse"]) == est.epochs
+    assert len(est.history_["mean_squared_error"]) == est.epochs
 
 
 @pytest.mark.parametrize("kind", ESTIMATORS)
@@ -421,66 +395,98 @@ def test_calibrated_classifier_cv():
     assert cal.score(X, y) > 0.8
 
 
-def test_soft_voting_averages_probabilities():
+def assert_probabilities(proba, n_rows, n_classes):
+    """What kerasbig promises of predict_proba: float64 rows that sum to 1."""
+    assert proba.shape == (n_rows, n_classes) and proba.dtype == np.float64
+    assert np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def assert_fitted_clones(fitted, given):
+    """An ensemble fitted clones of the given kerasbig estimators, each with a
+    network of its own, and left the given (unfitted) estimators alone."""
+    assert all(isinstance(est, KerasClassifier | KerasRegressor) for est in fitted)
+    assert not any(est is original for est in fitted for original in given)
+    assert not any(hasattr(original, "model_") for original in given)
+    models = [est.model_ for est in fitted]
+    assert len({id(model) for model in models}) == len(models)
+    weights = [{id(w) for w in model.weights} for model in models]
+    assert all(a.isdisjoint(b) for i, a in enumerate(weights) for b in weights[i + 1 :])
+
+
+def test_soft_voting_fits_a_clone_and_gets_probabilities():
     X, y = binary_data()
+    given = classifier()
     vote = VotingClassifier(
-        [("keras", classifier()), ("logreg", LogisticRegression())], voting="soft"
+        [("keras", given), ("logreg", LogisticRegression())], voting="soft"
     ).fit(X, y)
-    keras_fit, logreg_fit = vote.estimators_
-    assert isinstance(keras_fit, KerasClassifier)
-    expected = (keras_fit.predict_proba(X) + logreg_fit.predict_proba(X)) / 2
-    np.testing.assert_allclose(vote.predict_proba(X), expected, rtol=1e-6)
+    keras_fit = vote.named_estimators_["keras"]
+    assert_fitted_clones([keras_fit], [given])
+    assert len(keras_fit.history_["loss"]) == given.epochs
+    assert_probabilities(keras_fit.predict_proba(X), len(y), 2)
     assert vote.score(X, y) > 0.8
 
 
 def test_soft_voting_of_two_keras_classifiers_multiclass():
     X, y = multiclass_data()
+    given = [classifier(model__hidden=4), classifier(model__hidden=8)]
     vote = VotingClassifier(
-        [("small", classifier(model__hidden=4)), ("big", classifier(model__hidden=8))],
-        voting="soft",
+        [("small", given[0]), ("big", given[1])], voting="soft"
     ).fit(X, y)
+    assert_fitted_clones(vote.estimators_, given)
+    # Each clone was built with its own routed parameters.
+    assert [dense_units(est)[0] for est in vote.estimators_] == [4, 8]
+    for est in vote.estimators_:
+        # VotingClassifier hands its estimators the labels encoded as 0, 1, 2.
+        np.testing.assert_array_equal(est.classes_, [0, 1, 2])
+        assert_probabilities(est.predict_proba(X), len(y), 3)
     np.testing.assert_array_equal(vote.classes_, ["ant", "bee", "cat"])
-    proba = vote.predict_proba(X)
-    expected = np.mean([e.predict_proba(X) for e in vote.estimators_], axis=0)
-    np.testing.assert_allclose(proba, expected, rtol=1e-6)
     assert set(vote.predict(X)) <= {"ant", "bee", "cat"}
 
 
 def test_stacking_classifier():
     X, y = binary_data()
+    given = classifier()
     stack = StackingClassifier(
-        [("keras", classifier()), ("logreg", LogisticRegression())],
+        [("keras", given), ("logreg", LogisticRegression())],
         final_estimator=LogisticRegression(),
         cv=2,
     ).fit(X, y)
-    # One probability column per binary base estimator.
-    assert stack.transform(X).shape == (len(y), 2)
-    np.testing.assert_allclose(
-        stack.transform(X)[:, 0], stack.estimators_[0].predict_proba(X)[:, 1]
-    )
+    assert_fitted_clones([stack.named_estimators_["keras"]], [given])
+    assert_probabilities(stack.named_estimators_["keras"].predict_proba(X), len(y), 2)
     assert stack.score(X, y) > 0.8
 
 
 def test_bagging_classifier():
     X, y = binary_data()
-    bag = BaggingClassifier(classifier(), n_estimators=2, random_state=0).fit(X, y)
-    assert len(bag.estimators_) == 2
+    given = classifier()
+    bag = BaggingClassifier(given, n_estimators=2, random_state=0).fit(X, y)
+    assert_fitted_clones(bag.estimators_, [given])
     first, second = bag.estimators_
-    assert first.model_ is not second.model_
-    expected = (first.predict_proba(X) + second.predict_proba(X)) / 2
-    np.testing.assert_allclose(bag.predict_proba(X), expected, rtol=1e-6)
+    # Bagging seeds each clone through kerasbig's random_state parameter, and
+    # each trains on its own bootstrap sample: two different networks.
+    assert first.random_state != second.random_state
+    assert not all(
+        np.array_equal(a, b)
+        for a, b in zip(first.model_.get_weights(), second.model_.get_weights())
+    )
+    for est in bag.estimators_:
+        assert_probabilities(est.predict_proba(X), len(y), 2)
     assert bag.score(X, y) > 0.8
 
 
 def test_multi_output_regressor():
     X, Y = regression_data(n_targets=2)
-    multi = MultiOutputRegressor(regressor()).fit(X, Y)
+    given = regressor()
+    multi = MultiOutputRegressor(given).fit(X, Y)
     assert len(multi.estimators_) == 2
-    pred = multi.predict(X)
-    assert pred.shape == Y.shape
-    for column, est in enumerate(multi.estimators_):
-        assert est.n_outputs_ == 1
-        np.testing.assert_allclose(pred[:, column], est.predict(X), rtol=1e-6)
+    assert_fitted_clones(multi.estimators_, [given])
+    for est in multi.estimators_:
+        # Each clone saw one target column: a single-output network.
+        assert est.n_outputs_ == 1 and est.model_.output_shape == (None, 1)
+        pred = est.predict(X)
+        assert pred.shape == (len(X),) and pred.dtype == np.float64
+    assert multi.predict(X).shape == Y.shape
     assert multi.score(X, Y) > 0.5
 
 

@@ -6,28 +6,18 @@ XLA_FLAGS=--xla_force_host_platform_device_count=4.
 
 import pickle
 
+import helpers
 import keras
 import numpy as np
 import pytest
 from helpers import mlp
 from sklearn.base import clone
-from sklearn.datasets import make_classification
 from sklearn.model_selection import cross_val_score
 
 from kerasbig import KerasClassifier, KerasRegressor
 
-X, Y = make_classification(n_samples=48, n_features=5, random_state=0)
-# 48 rows in batches of 8, unshuffled: every batch splits evenly over the
-# replicas, so distributed training computes what single-device training does.
-# (Padded batches train correctly but not bit-for-bit alike: each replica
-# averages its own share; see test_padded_training_stays_close.)
-SETTINGS = {
-    "epochs": 3,
-    "batch_size": 8,
-    "random_state": 0,
-    "optimizer": "adam",
-    "shuffle": False,
-}
+X, Y = helpers.device_data()
+SETTINGS = helpers.DEVICE_SETTINGS
 
 
 def test_four_devices_are_visible():
@@ -72,12 +62,7 @@ def test_explicit_distribution_objects_and_factories():
 
 
 def test_padded_training_stays_close():
-    """45 rows: the last batch gets 3 zero-weight rows to split over replicas."""
-    settings = {**SETTINGS, "epochs": 10}
-    est = KerasClassifier(mlp, distribution="data_parallel", **settings)
-    est.fit(X[:45], Y[:45])
-    single = KerasClassifier(mlp, **settings).fit(X[:45], Y[:45])
-    np.testing.assert_allclose(est.predict_proba(X), single.predict_proba(X), atol=0.05)
+    helpers.assert_padded_training_stays_close(X, Y)
 
 
 def test_pickle_and_clone_of_a_used_distribution():
@@ -107,14 +92,7 @@ def test_tf_strategy_on_jax_is_a_clear_error():
     assert not hasattr(est, "model_")
 
 
-FAMILIES = {
-    "cnn": ("CNNClassifier", {"n_blocks": 1, "filters": 4, "batch_norm": False}),
-    "rnn": ("RNNClassifier", {"cell": "gru", "units": 4}),
-    "transformer": (
-        "TransformerClassifier",
-        {"num_layers": 1, "num_heads": 2, "model_dim": 8, "ff_dim": 8, "dropout": 0.0},
-    ),
-}
+FAMILIES = helpers.TINY_FAMILIES
 
 
 @pytest.mark.parametrize("distribution", ["data_parallel", "model_parallel"])

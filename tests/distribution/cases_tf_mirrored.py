@@ -16,27 +16,17 @@ tf.config.set_logical_device_configuration(
 
 import pickle  # noqa: E402
 
+import helpers  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from helpers import mlp  # noqa: E402
 from sklearn.base import clone  # noqa: E402
-from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
 
 from kerasbig import KerasClassifier, KerasRegressor  # noqa: E402
 
-X, Y = make_classification(n_samples=48, n_features=5, random_state=0)
-# 48 rows in batches of 8, unshuffled: every batch splits evenly over the
-# replicas, so distributed training computes what single-device training does.
-# (Padded batches train correctly but not bit-for-bit alike: each replica
-# averages its own share; see test_padded_training_stays_close.)
-SETTINGS = {
-    "epochs": 3,
-    "batch_size": 8,
-    "random_state": 0,
-    "optimizer": "adam",
-    "shuffle": False,
-}
+X, Y = helpers.device_data()
+SETTINGS = helpers.DEVICE_SETTINGS
 
 
 def strategy():
@@ -66,12 +56,7 @@ def test_fit_predict_score_match_single_device(Estimator, distribution):
 
 
 def test_padded_training_stays_close():
-    """45 rows: the last batch gets 3 zero-weight rows to split over replicas."""
-    settings = {**SETTINGS, "epochs": 10}
-    est = KerasClassifier(mlp, distribution="data_parallel", **settings)
-    est.fit(X[:45], Y[:45])
-    single = KerasClassifier(mlp, **settings).fit(X[:45], Y[:45])
-    np.testing.assert_allclose(est.predict_proba(X), single.predict_proba(X), atol=0.05)
+    helpers.assert_padded_training_stays_close(X, Y)
 
 
 def test_pickle_clone_deepcopy_with_a_live_strategy():
@@ -133,14 +118,7 @@ def test_mixed_bfloat16_under_mirrored_returns_float64():
     assert est.predict_proba(X).dtype == np.float64
 
 
-FAMILIES = {
-    "cnn": ("CNNClassifier", {"n_blocks": 1, "filters": 4, "batch_norm": False}),
-    "rnn": ("RNNClassifier", {"cell": "gru", "units": 4}),
-    "transformer": (
-        "TransformerClassifier",
-        {"num_layers": 1, "num_heads": 2, "model_dim": 8, "ff_dim": 8, "dropout": 0.0},
-    ),
-}
+FAMILIES = helpers.TINY_FAMILIES
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))

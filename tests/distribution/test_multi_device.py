@@ -3,6 +3,12 @@
 TensorFlow's logical CPU devices and JAX's host device count must be set
 before the framework initialises, so these cases cannot share the main test
 process. Each runner starts pytest on one cases file and requires it to pass.
+
+Slow tier: on 2 cores the TensorFlow run takes 120-220 s and the JAX one
+45-90 s, depending on what runs beside them (the default tier's budget is
+8 minutes in all). The default tier keeps the
+single-device data-parallel fit and distribution= validation
+(tests/test_distribute.py).
 """
 
 import os
@@ -11,6 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
 

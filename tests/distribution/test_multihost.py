@@ -5,6 +5,9 @@ one job (2 CPU devices each, gloo collectives), each fitting the same
 ``KerasClassifier(distribution="data_parallel")`` on the same data, and once
 more as a single-process reference. The processes run once for the module;
 each test reads what they left behind.
+
+Slow tier: three fresh interpreters importing JAX and TensorFlow, 20-25 s of
+wall time on 2 cores while they take both cores from the other tests.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
 CASES = HERE / "cases_jax_multihost.py"

@@ -5,12 +5,13 @@ import warnings
 import keras
 import numpy as np
 import pytest
+from helpers import QUICK_FIT, TINY_CNN
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV, train_test_split
 
 from kerasbig.models.cnn.estimators import CNNClassifier, CNNRegressor
 
-TINY = dict(n_blocks=1, filters=4, epochs=2, random_state=0)
+TINY = dict(TINY_CNN, **QUICK_FIT)
 
 
 def conv_layers(model, cls):

@@ -15,16 +15,25 @@ out (check_regressors_train asks for R^2 > 0.5).
 The checks fit about 100 networks per estimator, most on 10-30 rows. The CNN
 runs in graph mode; the RNN and the Transformer run eagerly
 (``run_eagerly=True``), which for these many short full-batch fits costs less
-than tracing a new graph for every network. Measured on 2 cores shared with
-other jobs, all six in one run: 15 min 50 s wall, 11.5 min CPU; per family
-(summed test durations) CNN 5.4 min, RNN 4.9 min, Transformer 5.4 min, of
-which the part not marked slow (see HEAVY) is about 2.5-3 min each.
+than tracing a new graph for every network.
+
+Two tiers (helpers.estimator_check_params). The checks that judge what the
+network learns or train on scikit-learn's larger data (helpers.HEAVY_CHECKS)
+run in the slow tier with the settings below. The others check the API, which
+no number of epochs changes, and run in the default tier on a quick copy
+(helpers.QUICK_CHECKS: 2 eager epochs). Measured on 2 cores with -n 2: the
+checks now in the default tier took 700 s summed on the settings below, and
+take 89 s summed (54 s wall on their own) on the quick copy; the slow tier's
+checks take about 550 s summed.
 """
 
-import functools
-
 import pytest
-from sklearn.utils.estimator_checks import estimator_checks_generator
+from helpers import (
+    FULL_BATCH_FLOAT64,
+    TINY_CNN,
+    TINY_TRANSFORMER,
+    estimator_check_params,
+)
 
 from kerasbig.models.cnn.estimators import CNNClassifier, CNNRegressor
 from kerasbig.models.rnn.estimators import RNNClassifier, RNNRegressor
@@ -33,21 +42,15 @@ from kerasbig.models.transformer.estimators import (
     TransformerRegressor,
 )
 
-FLOAT64_FULL_BATCH = dict(
-    precision="float64",
-    loss__dtype="float64",
-    optimizer="adam",
-    batch_size=1024,
-    random_state=0,
-)
+FLOAT64 = dict(precision="float64", **FULL_BATCH_FLOAT64)
 CNN = dict(
-    n_blocks=1,
+    TINY_CNN,
     filters=8,
     batch_norm=False,
     global_pooling="flatten",
     optimizer__learning_rate=0.05,
     epochs=10,
-    **FLOAT64_FULL_BATCH,
+    **FLOAT64,
 )
 RNN = dict(
     cell="simple",
@@ -55,19 +58,17 @@ RNN = dict(
     optimizer__learning_rate=0.05,
     epochs=30,  # 15 left the binary class-weight check at 0.8 for one seed
     run_eagerly=True,
-    **FLOAT64_FULL_BATCH,
+    **FLOAT64,
 )
 TRANSFORMER = dict(
-    num_layers=1,
-    num_heads=2,
-    model_dim=8,
+    TINY_TRANSFORMER,
     ff_dim=16,
     dropout=0.0,
     dense_units=8,
     optimizer__learning_rate=0.02,
     epochs=15,
     run_eagerly=True,
-    **FLOAT64_FULL_BATCH,
+    **FLOAT64,
 )
 
 ESTIMATORS = {
@@ -75,54 +76,21 @@ ESTIMATORS = {
     "rnn": [RNNClassifier(**RNN), RNNRegressor(**RNN)],
     "transformer": [
         TransformerClassifier(**TRANSFORMER),
-        TransformerRegressor(**TRANSFORMER),
+        # 15 epochs left check_regressors_train's R^2 at 0.13-0.39 (seeds
+        # 0-2); 40 gave 0.65-0.80 (seeds 0-3).
+        TransformerRegressor(**{**TRANSFORMER, "epochs": 40}),
     ],
 }
 
 
-def _check_id(estimator, check) -> str:
-    name = (
-        check.func.__name__ if isinstance(check, functools.partial) else check.__name__
-    )
-    if isinstance(check, functools.partial) and check.keywords:
-        name += "(" + ",".join(f"{k}={v}" for k, v in check.keywords.items()) + ")"
-    return f"{type(estimator).__name__}-{name}"
-
-
-# The checks that train on scikit-learn's larger check data (200-300 rows) or
-# fit several times: about half of a family's time. Every family took over 4
-# minutes on 2 shared cores, so they are marked slow; `-m "not slow"` runs the
-# rest.
-HEAVY = {
-    "check_classifiers_train",
-    "check_regressors_train",
-    "check_estimators_dtypes",
-    "check_classifiers_classes",
-    "check_classifier_data_not_an_array",
-    "check_regressor_data_not_an_array",
-    "check_supervised_y_2d",
-    "check_fit_idempotent",
-    "check_methods_subset_invariance",
-    "check_sample_weight_equivalence_on_dense_data",
-}
-
-
-def _marks(check) -> list:
-    name = (
-        check.func.__name__ if isinstance(check, functools.partial) else check.__name__
-    )
-    return [pytest.mark.slow] if name in HEAVY else []
-
-
-CHECKS = [
-    pytest.param(estimator, check, id=_check_id(estimator, check), marks=_marks(check))
-    for estimators in ESTIMATORS.values()
-    for estimator in estimators
-    for estimator, check in estimator_checks_generator(estimator, legacy=True)
-]
-
-
-@pytest.mark.parametrize("estimator, check", CHECKS)
+# The checks named in helpers.HEAVY_CHECKS (scikit-learn's larger check data,
+# or several fits) run in the slow tier; `python -m pytest` runs the rest.
+@pytest.mark.parametrize(
+    "estimator, check",
+    estimator_check_params(
+        [estimator for pair in ESTIMATORS.values() for estimator in pair]
+    ),
+)
 def test_sklearn_estimator_checks(estimator, check):
     """parametrize_with_checks' checks, with no expected failures declared."""
     check(estimator)

@@ -5,6 +5,7 @@ import inspect
 import keras
 import numpy as np
 import pytest
+from helpers import TINY_CNN, TINY_RNN, TINY_TRANSFORMER
 from sklearn.base import clone
 
 from kerasbig.models._family import DATA_KEYWORDS
@@ -27,12 +28,12 @@ FAMILIES = [
     (TransformerRegressor, build_transformer),
 ]
 TINY = {
-    CNNClassifier: dict(n_blocks=1, filters=4),
-    CNNRegressor: dict(n_blocks=1, filters=4),
-    RNNClassifier: dict(units=4),
-    RNNRegressor: dict(units=4),
-    TransformerClassifier: dict(num_layers=1, num_heads=2, model_dim=8, ff_dim=8),
-    TransformerRegressor: dict(num_layers=1, num_heads=2, model_dim=8, ff_dim=8),
+    CNNClassifier: TINY_CNN,
+    CNNRegressor: TINY_CNN,
+    RNNClassifier: TINY_RNN,
+    RNNRegressor: TINY_RNN,
+    TransformerClassifier: TINY_TRANSFORMER,
+    TransformerRegressor: TINY_TRANSFORMER,
 }
 TRAINING = {
     "class_weight",
@@ -95,11 +96,8 @@ def test_init_only_stores(cls):
     ],
     ids=lambda x: getattr(x, "__name__", None) or str(x),
 )
-def test_bad_architecture_fails_before_training(cls, bad, match, monkeypatch):
-    def no_training(*args, **kwargs):
-        raise AssertionError("training started before the architecture was checked")
-
-    monkeypatch.setattr(keras.Model, "fit", no_training)
+@pytest.mark.usefixtures("no_training")
+def test_bad_architecture_fails_before_training(cls, bad, match):
     X, y = data()
     est = cls(**{**TINY[cls], **bad})
     with pytest.raises((ValueError, TypeError), match=match):

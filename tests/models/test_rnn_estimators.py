@@ -3,11 +3,12 @@
 import keras
 import numpy as np
 import pytest
+from helpers import QUICK_FIT, TINY_RNN
 from sklearn.model_selection import GridSearchCV
 
 from kerasbig.models.rnn.estimators import RNNClassifier, RNNRegressor
 
-TINY = dict(units=4, epochs=2, random_state=0)
+TINY = dict(TINY_RNN, **QUICK_FIT)
 
 
 def sequences(n=40, seed=0, channels=None):

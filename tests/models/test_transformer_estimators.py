@@ -9,6 +9,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import QUICK_FIT, TINY_TRANSFORMER
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import GridSearchCV, train_test_split
@@ -21,7 +22,7 @@ from kerasbig.models.transformer.estimators import (
 )
 from kerasbig.preprocessing import TextTokenizer
 
-TINY = dict(num_layers=1, num_heads=2, model_dim=8, ff_dim=16, epochs=2, random_state=0)
+TINY = dict(TINY_TRANSFORMER, **QUICK_FIT)
 
 GOOD = ["good", "great", "excellent", "lovely", "superb", "wonderful"]
 BAD = ["bad", "awful", "terrible", "dull", "boring", "poor"]
