@@ -5,6 +5,8 @@ Fixtures live in conftest.py.
 """
 
 import functools
+import random
+import threading
 
 import keras
 import numpy as np
@@ -213,3 +215,32 @@ class NoTraining(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         raise AssertionError("training started despite bad input")
+
+
+# Seeded builds (the builder tests)
+def values(model):
+    """Every variable of the model (seed generator states too), as arrays."""
+    return [np.asarray(variable) for variable in model.variables]
+
+
+def build_while_random_is_used(build, python_seeds=(1, 2)):
+    """Build once per value of ``python_seeds``, reseeding Python's ``random``
+    with it first, while another thread keeps drawing from ``random``."""
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+            stop.wait(1e-4)
+
+    thread = threading.Thread(target=draw, daemon=True)
+    thread.start()
+    try:
+        models = []
+        for python_seed in python_seeds:
+            random.seed(python_seed)
+            models.append(build())
+    finally:
+        stop.set()
+        thread.join()
+    return models

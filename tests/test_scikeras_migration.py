@@ -141,6 +141,7 @@ def test_build_fn_warns_as_scikeras_did():
     clf = KerasClassifier(build_fn=mlp, epochs=1)
     with pytest.warns(UserWarning, match="``build_fn`` will be renamed"):
         clf.fit(X, Y)
+    assert clf.predict(X[:3]).shape == (3,)  # build_fn still builds the model
 
 
 def test_unexpected_builder_argument_is_a_type_error():

@@ -1,11 +1,11 @@
 import pickle
-import random
 import threading
 from collections import Counter
 
 import keras
 import numpy as np
 import pytest
+from helpers import build_while_random_is_used, values
 
 from kerasbig.models import build_cnn
 
@@ -342,34 +342,6 @@ SEEDED = {
     "dense_units": (5,),
     "augmentation": [keras.layers.RandomFlip("horizontal", seed=1)],
 }
-
-
-def values(model):
-    """Every variable of the model (seed generator states too), as arrays."""
-    return [np.asarray(variable) for variable in model.variables]
-
-
-def build_while_random_is_used(build, python_seeds=(1, 2)):
-    """Build once per value of ``python_seeds``, reseeding Python's ``random``
-    with it first, while another thread keeps drawing from ``random``."""
-    stop = threading.Event()
-
-    def draw():
-        while not stop.is_set():
-            random.random()
-            stop.wait(1e-4)
-
-    thread = threading.Thread(target=draw, daemon=True)
-    thread.start()
-    try:
-        models = []
-        for python_seed in python_seeds:
-            random.seed(python_seed)
-            models.append(build())
-    finally:
-        stop.set()
-        thread.join()
-    return models
 
 
 def test_a_seed_fixes_weights_and_dropout_masks_whatever_random_does():
