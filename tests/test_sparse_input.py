@@ -31,14 +31,11 @@ def dense_net(n_features_in_, meta, sparse=False):
     )
 
 
+FAST_ADAM = dict(optimizer="adam", optimizer__learning_rate=0.05, random_state=0)
+
+
 def test_tfidf_into_a_keras_classifier():
-    clf = KerasClassifier(
-        dense_net,
-        epochs=10,
-        optimizer="adam",
-        optimizer__learning_rate=0.05,
-        random_state=0,
-    )
+    clf = KerasClassifier(dense_net, epochs=10, **FAST_ADAM)
     pipe = make_pipeline(TfidfVectorizer(), clf).fit(TEXTS, LABELS)
     assert pipe.score(TEXTS, LABELS) > 0.9
     assert pipe.predict_proba(["good music"]).shape == (1, 2)
@@ -48,13 +45,7 @@ def test_one_hot_into_a_keras_regressor():
     rng = np.random.default_rng(0)
     cities = rng.choice(["paris", "rome", "oslo"], size=(90, 1))
     y = (cities[:, 0] == "oslo") * 2.0 + rng.normal(0, 0.05, 90)
-    reg = KerasRegressor(
-        dense_net,
-        epochs=30,
-        optimizer="adam",
-        optimizer__learning_rate=0.05,
-        random_state=0,
-    )
+    reg = KerasRegressor(dense_net, epochs=30, **FAST_ADAM)
     pipe = make_pipeline(OneHotEncoder(), reg).fit(cities, y)
     assert pipe.score(cities, y) > 0.8
 
