@@ -2,19 +2,20 @@
 
 The life of a fit reads top to bottom in :meth:`BaseKerasEstimator._fit`::
 
-    check parameters -> validate X, y -> encode targets -> weigh samples
-        -> make the model -> compile it -> train -> record the history
+    check parameters -> (a new model: _initialize: validate X, y -> fit the
+        target and feature encoders -> make the model -> compile it)
+        -> encode targets -> weigh samples -> train -> record the history
 
-and a prediction in :meth:`BaseKerasEstimator._predict_raw`::
+and a prediction in :meth:`BaseKerasEstimator.predict`::
 
-    validate X -> the model's output (float64) -> decoded by the subclass
+    validate X -> feature encoder -> the model's output -> target encoder
 
 Subclasses fill in plain hooks, each with one job:
 
 * the target side (:class:`~kerasbig.KerasClassifier`,
-  :class:`~kerasbig.KerasRegressor`): ``_encode_targets``, ``_sample_weight``,
-  ``_default_loss``, ``_check_output_units``, ``_targets_for_model``, and
-  ``predict`` / ``predict_proba``, which decode the model's output;
+  :class:`~kerasbig.KerasRegressor`): the ``target_encoder`` property
+  (:mod:`kerasbig.targets`), ``_sample_weight``, ``_default_loss``,
+  ``_check_output_units``, ``_targets_for_model``, and ``predict_proba``;
 * the input and network side (the model families): ``_input_to_array``,
   ``_array_for_model``, ``_make_model`` and ``_extra_callbacks``.
 
@@ -24,6 +25,7 @@ Where the model runs (``distribution=``) is :mod:`kerasbig.distribute`'s job.
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,13 +34,25 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from kerasbig import compiling, distribute, encoders, precision, signatures
+from kerasbig import (
+    compiling,
+    distribute,
+    encoders,
+    pickling,
+    precision,
+    signatures,
+)
 from kerasbig import parameters as p
 from kerasbig.building import fitted_meta, make_model, model_param
 from kerasbig.routing import check_routed_names, hyperparameters, route
 from kerasbig.scikeras_api import ScikerasAPI
 from kerasbig.seeding import RANDOM_STATE, seed_from_random_state, seeded
-from kerasbig.validation import check_same_ndim, check_sample_weight
+from kerasbig.validation import (
+    NUMERIC_DTYPES,
+    check_same_data,
+    check_same_ndim,
+    check_sample_weight,
+)
 
 
 @contextlib.contextmanager
@@ -56,10 +70,27 @@ def _unchanged_on_error(estimator) -> Iterator[None]:
 _BATCH_SIZE = [p.NONE, p.Interval(int, 1), p.Options(-1)]
 
 
+def one_epoch_kwargs(kwargs: dict) -> dict:
+    """``partial_fit``'s keyword arguments for ``keras.Model.fit``; one call
+    trains one epoch, so ``epochs`` and ``initial_epoch`` are refused."""
+    for name in ("epochs", "initial_epoch"):
+        if name in kwargs:
+            raise TypeError(
+                f"Invalid argument {name}={kwargs[name]!r} to partial_fit: each "
+                "call trains exactly one epoch. Call it again for more, or use "
+                "fit(X, y, epochs=...)."
+            )
+    return kwargs
+
+
 class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
-    """Shared machinery of :class:`KerasClassifier` and :class:`KerasRegressor`; not
-    used directly. Its ``__init__`` is the one definition of the training
-    parameters every kerasbig estimator shares (:mod:`kerasbig.signatures`).
+    """Shared machinery of :class:`KerasClassifier` and :class:`KerasRegressor`.
+
+    Its ``__init__`` is the one definition of the training parameters every
+    kerasbig estimator shares (:mod:`kerasbig.signatures`). Used directly it
+    is scikeras's ``BaseWrapper`` (:mod:`kerasbig.wrappers`): its target and
+    feature encoders are the identity, so the model trains on ``y`` as given
+    (it needs a loss) and ``predict`` returns the model's outputs.
     """
 
     _input_attributes = ("n_features_in_", "feature_names_in_")
@@ -124,8 +155,11 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         return distribute.clone_sharing_live(self, super().__sklearn_clone__)
 
     def __getstate__(self):
-        """Pickle a live strategy as its spec, and drop the resolved placement."""
-        return distribute.picklable_state(super().__getstate__())
+        """Pickle a live strategy as its spec, drop the resolved placement, and
+        carry the model's unregistered custom objects (:mod:`kerasbig.pickling`)."""
+        return pickling.picklable_state(
+            distribute.picklable_state(super().__getstate__())
+        )
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
@@ -165,15 +199,20 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
             X, y, sample_weight=sample_weight, fit_kwargs=kwargs, warm=self.warm_start
         )
 
-    def initialize(self, X, y):
+    def initialize(self, X, y=None):
         """Build and compile the model for ``X, y`` without training it.
+
+        A ``keras.Model`` given as ``model=`` becomes ``model_`` itself, not a
+        copy, so that layers it shares with other models stay shared
+        (``fit`` trains a copy).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, ...)
             Data of the shape the model will take.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets, from which the output layer and the loss are chosen.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Targets, from which the output layer and the loss are chosen
+            (needed by classifiers and regressors).
 
         Returns
         -------
@@ -197,42 +236,58 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         epochs: int | None = None,
         classes=None,
     ):
+        """Fit (or with ``warm``, continue fitting) the model.
+
+        ``epochs=1`` is ``partial_fit``: its epoch is added to ``history_``,
+        which otherwise records this call's epochs only (as in scikeras).
+        """
         with _unchanged_on_error(self):
-            warm = bool(warm) and self.__sklearn_is_fitted__()
             self._check_params()
-            seed = seed_from_random_state(self.random_state)
-            X, y = self._validate_X_y(X, y, reset=not warm)
-            y_index = encoders.encode_targets(self, y, not warm, classes)
+            if bool(warm) and self.__sklearn_is_fitted__():
+                X, y = self._validate_X_y(X, y, reset=False)
+            else:
+                options = {} if classes is None else {"classes": classes}
+                if not train:
+                    options["copy_model"] = False
+                X, y = self._initialize(X, y, **options)
+                if not train:
+                    return self
+            y_model = encoders.encode_targets(self, y, reset=False)
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
             if not encoders.custom_targets(self):
-                sample_weight = self._sample_weight(sample_weight, y_index)
-            X = encoders.encode_features(self, X, reset=not warm)
-            with seeded(seed):
-                if warm:
-                    model, units = self.model_, self._model_units
-                    placement = self.__dict__.get("_placement")
-                else:
-                    placement = distribute.resolve(self.distribution)
-                    with distribute.placed(placement):
-                        model = self._make_model(X, seed)
-                        units = encoders.model_units(self, model, X)
-                        self._compile(model, units, placement)
-                if train:
-                    y_model = y_index
-                    if units is not None:
-                        y_model = self._targets_for_model(y_index, model, units)
-                    history = self._train(
-                        model, X, y_model, sample_weight, placement, epochs, fit_kwargs
-                    )
-            self.model_, self._model_units, self._placement = model, units, placement
-            if not warm:
+                sample_weight = self._sample_weight(sample_weight, y_model)
+                y_model = self._targets_for_model(y_model, self.model_, self._units)
+            X = encoders.encode_features(self, X, reset=False)
+            compiling.check_has_loss(self.model_)
+            with seeded(seed_from_random_state(self.random_state)):
+                history = self._train(
+                    self.model_, X, y_model, sample_weight, epochs, fit_kwargs
+                )
+            if epochs is None:
                 self.history_ = {}
-            if train:
-                for key, values in history.history.items():
-                    self.history_.setdefault(compiling.history_key(key), []).extend(
-                        values
-                    )
+            for key, values in history.history.items():
+                key = compiling.history_key(key)
+                self.history_.setdefault(key, []).extend(values)
         return self
+
+    def _initialize(self, X, y=None, *, classes=None, copy_model: bool = True):
+        """Validate ``X, y``, fit the encoders, build and compile ``model_``.
+
+        Returns the validated ``X`` and ``y`` (scikeras's hook: a subclass may
+        extend it, calling ``super()._initialize(X, y)``).
+        """
+        X, y = self._validate_X_y(X, y, reset=True)
+        encoders.encode_targets(self, y, reset=True, classes=classes)
+        X_model = encoders.encode_features(self, X, reset=True)
+        seed = seed_from_random_state(self.random_state)
+        placement = distribute.resolve(self.distribution)
+        with seeded(seed), distribute.placed(placement):
+            model = self._make_model(X_model, seed, copy_model)
+            units = encoders.model_units(self, model, X_model)
+            self._compile(model, units, placement)
+        self.model_, self._units, self._placement = model, units, placement
+        self.history_ = {}
+        return X, y
 
     def _check_params(self) -> None:
         """Check every parameter's value against its declaration, before any work."""
@@ -243,20 +298,23 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
     # Input: one path for fit and predict
     # ------------------------------------------------------------------
     def _validate_X_y(self, X, y, reset: bool):
-        """``X`` as the network reads it, and ``y`` as an array."""
-        if y is None:
-            # validate_data raises scikit-learn's standard "requires y" error.
-            return validate_data(self, X, y, reset=reset), None
+        """``X`` as the network reads it, and ``y`` as an array (or None)."""
         X, facts = self._input_to_array(X, reset)
-        y_checks = dict(multi_output=True, y_numeric=self._y_numeric)
-        X, y = validate_data(self, X, y, reset=reset, **self._x_checks, **y_checks)
-        if hasattr(y, "toarray"):
-            y = y.toarray()
-        if not reset:
-            check_same_ndim("y", y.ndim, self.y_ndim_, type(self).__name__)
+        if y is None:
+            # scikit-learn's standard "requires y" error for estimators that do.
+            X = validate_data(self, X, y=None, reset=reset, **self._x_checks)
+            y_dtype = y_ndim = None
         else:
+            y_checks = dict(multi_output=True, y_numeric=self._y_numeric)
+            X, y = validate_data(self, X, y, reset=reset, **self._x_checks, **y_checks)
+            if hasattr(y, "toarray"):
+                y = y.toarray()
+            y_dtype, y_ndim = y.dtype, y.ndim
+        if reset:
             self.X_shape_, self.X_dtype_ = X.shape, X.dtype
-            self.y_dtype_, self.y_ndim_ = y.dtype, y.ndim
+            self.y_dtype_, self.y_ndim_ = y_dtype, y_ndim
+        else:
+            check_same_data(self, X, y)
         return self._array_for_model(X, reset, facts), y
 
     def _validate_X(self, X) -> np.ndarray:
@@ -283,15 +341,19 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
     # ------------------------------------------------------------------
     # The network
     # ------------------------------------------------------------------
-    def _make_model(self, X: np.ndarray, seed: int | None) -> keras.Model:
-        """A new, uncompiled (or builder-compiled) model for this fit."""
+    def _make_model(
+        self, X: np.ndarray, seed: int | None, copy_model: bool = True
+    ) -> keras.Model:
+        """A new, uncompiled (or builder-compiled) model for this fit; a
+        ``keras.Model`` parameter is copied unless ``copy_model`` is False."""
         meta = fitted_meta(self)
-        context = {**meta, "meta": meta, "params": self.get_params(), "seed": seed}
-        context["compile_kwargs"] = self._compile_kwargs()
+        context = {"meta": meta, "compile_kwargs": self._compile_arguments()}
+        context.update(params=self.get_params(), seed=seed)
         hyper = hyperparameters(self._free_and_routed())
-        return make_model(model_param(self), hyper, context, self.precision)
+        spec = model_param(self)
+        return make_model(spec, hyper, context, self.precision, copy_model)
 
-    def _compile_kwargs(self) -> dict[str, Any]:
+    def _compile_arguments(self) -> dict[str, Any]:
         return compiling.compile_kwargs(
             self.optimizer,
             self.loss,
@@ -300,34 +362,47 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
             self._free_and_routed(),
         )
 
-    def _compile(self, model: keras.Model, units: int, placement) -> None:
+    def _compile(self, model: keras.Model, units: int | None, placement) -> None:
         """Compile with the estimator's settings, unless the builder did."""
+        loss_args = route(self._free_and_routed(), "loss")
         compiling.compile_model(
             model,
-            distribute.compile_kwargs_for(placement, self._compile_kwargs()),
-            default_loss=lambda: compiling.make_loss(
-                self._default_loss(units), route(self._free_and_routed(), "loss")
+            distribute.compile_kwargs_for(placement, self._compile_arguments()),
+            default_loss=lambda: (
+                None
+                if units is None
+                else compiling.make_loss(self._default_loss(units), loss_args)
             ),
         )
+        compiling.check_same_loss(model, self.loss, self._loss_default())
         if units is not None:
             self._check_output_units(units, model)
+
+    @classmethod
+    def _loss_default(cls):
+        """The ``loss`` default of this class's signature (a subclass may differ)."""
+        param = inspect.signature(cls.__init__).parameters.get("loss")
+        return None if param is None else param.default
 
     # ------------------------------------------------------------------
     # Training
     # ------------------------------------------------------------------
     def _fit_args(self, n_rows: int, epochs: int | None, fit_kwargs) -> dict:
-        """Arguments of ``keras.Model.fit``: parameters, ``fit__`` ones, call ones."""
+        """Arguments of ``keras.Model.fit``: parameters, ``fit__`` ones, call ones.
+
+        The callbacks are ``callbacks`` and ``fit__callbacks`` (as in scikeras),
+        or those of the call, plus the estimator's own.
+        """
+        routed = route(self._free_and_routed(), "fit")
         fit_args = {
             "batch_size": self.batch_size,
             "epochs": self.epochs,
             "verbose": self.verbose,
-            "callbacks": compiling.make_callbacks(
-                self.callbacks, route(self._free_and_routed(), "callbacks")
-            ),
             "validation_split": self.validation_split,
             "shuffle": self.shuffle,
             "validation_batch_size": self.validation_batch_size,
-            **route(self._free_and_routed(), "fit"),
+            **routed,
+            "callbacks": self._callbacks(routed.get("callbacks")),
             **(fit_kwargs or {}),
             **({} if epochs is None else {"epochs": epochs}),  # partial_fit: 1
         }
@@ -335,17 +410,28 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
             if fit_args.get(name) == -1:
                 fit_args[name] = n_rows
         extra = self._extra_callbacks(fit_args)
-        fit_args["callbacks"] = [*(fit_args["callbacks"] or []), *extra]
+        mine = compiling.make_callbacks(fit_args["callbacks"], {})
+        fit_args["callbacks"] = [*mine, *extra]
         return fit_args
 
-    def _train(self, model, X, y, sample_weight, placement, epochs, fit_kwargs):
+    def _callbacks(self, for_this_method) -> list:
+        """``callbacks`` (with their routed arguments), then ``fit__callbacks``
+        or ``predict__callbacks``."""
+        routed = route(self._free_and_routed(), "callbacks")
+        return [
+            *compiling.make_callbacks(self.callbacks, routed),
+            *compiling.make_callbacks(for_this_method, {}),
+        ]
+
+    def _train(self, model, X, y, sample_weight, epochs, fit_kwargs):
+        placement = self.__dict__.get("_placement")
         encoders.check_plain_arrays(X, y, placement)
         fit_args = self._fit_args(encoders.n_rows(X), epochs, fit_kwargs)
         X, y, sample_weight, fit_args = distribute.prepare_fit(
             X, y, sample_weight, fit_args, placement
         )
         with distribute.placed(placement):
-            return model.fit(X, y, sample_weight=sample_weight, **fit_args)
+            return model.fit(x=X, y=y, sample_weight=sample_weight, **fit_args)
 
     def _extra_callbacks(self, fit_args: dict) -> list:
         """Callbacks the estimator adds to the user's for this fit."""
@@ -354,6 +440,25 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
     # ------------------------------------------------------------------
     # Prediction
     # ------------------------------------------------------------------
+    def predict(self, X, **kwargs):
+        """The model's outputs for ``X``, decoded by ``target_encoder_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            Data shaped as in ``fit``.
+        **kwargs
+            Passed to ``keras.Model.predict`` for this call (over the
+            ``predict__`` parameters), e.g. ``batch_size=256``.
+
+        Returns
+        -------
+        y_pred : ndarray
+            ``target_encoder_.inverse_transform`` of the model's outputs.
+        """
+        outputs = self._predict_outputs(X, **kwargs)
+        return self.target_encoder_.inverse_transform(outputs)
+
     def _predict_raw(self, X, **kwargs) -> np.ndarray:
         """The model's output for ``X`` as a float64 (n_samples, units) array."""
         out = np.asarray(self._predict_outputs(X, **kwargs), dtype=np.float64)
@@ -363,10 +468,12 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         """The model's outputs for ``X``; ``kwargs`` go to ``keras.Model.predict``
         for this call, over the ``predict__`` parameters."""
         X = encoders.encode_features(self, self._validate_X(X), reset=False)
+        routed = route(self._free_and_routed(), "predict")
         predict_args = {
             "batch_size": self.batch_size,
             "verbose": self.verbose,
-            **route(self._free_and_routed(), "predict"),
+            **routed,
+            "callbacks": self._callbacks(routed.get("callbacks")),
             **kwargs,
         }
         if predict_args["batch_size"] == -1:
@@ -379,18 +486,17 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
     # ------------------------------------------------------------------
     _y_numeric = False
     # validate_data's checks of X; sparse matrices: Keras batches them itself.
-    _x_checks = dict(
-        allow_nd=True, accept_sparse="csr", dtype=("float32", "float64")
-    )
-
-    def _encode_targets(self, y, reset: bool, classes=None) -> np.ndarray:
-        raise NotImplementedError
+    # Numbers stay in their dtype (Keras casts each batch); others become float32.
+    _x_checks = dict(allow_nd=True, accept_sparse="csr", dtype=NUMERIC_DTYPES)
 
     def _sample_weight(self, sample_weight, y_encoded):
         return sample_weight
 
     def _default_loss(self, units: int):
-        raise NotImplementedError
+        raise ValueError(
+            f"{type(self).__name__} has no default loss: provide a loss with "
+            "loss=, or compile the model in its builder."
+        )
 
     def _check_output_units(self, units: int, model: keras.Model) -> None:
         return None

@@ -26,23 +26,25 @@ def output_units(model: keras.Model, X_probe: np.ndarray) -> int:
     if outputs:
         if len(outputs) > 1:
             raise ValueError(
-                f"The model has {len(outputs)} outputs; kerasbig's general "
-                "wrappers support single-output models. Concatenate the heads "
-                "into one output layer."
+                f"The model has {len(outputs)} outputs, but y gives it one "
+                "target, an input of size 1 for its outputs. Concatenate the "
+                "heads into one output layer, or give the estimator a "
+                "target_encoder that splits y into one array per output."
             )
         shape = outputs[0].shape
     else:
         result = model(X_probe, training=False)
         if isinstance(result, (list, tuple, dict)):
             raise ValueError(
-                "The model returns several outputs; kerasbig's general wrappers "
-                "support single-output models."
+                "The model returns several outputs, but y gives it one target, "
+                "an input of size 1 for its outputs. Return one output, or give "
+                "the estimator a target_encoder that splits y."
             )
         shape = tuple(result.shape)
     return 1 if len(shape) < 2 else int(shape[-1])
 
 
-def copy_model(model: keras.Model) -> keras.Model:
+def _copy(model: keras.Model) -> keras.Model:
     """A deep copy of a user's model, weights and compile settings included."""
     try:
         return copy.deepcopy(model)
@@ -63,18 +65,21 @@ def call_builder(
     """Call a model-building function with the arguments it names.
 
     ``hyperparameters`` (routed ``model__`` and free parameters) must all be
-    accepted; ``context`` (``meta``, ``compile_kwargs`` and the meta keys) is
+    accepted. ``context`` holds ``meta``, ``compile_kwargs``, ``params`` and
+    ``seed``; these, and each key of ``meta`` (``n_features_in_``...), are
     offered, and only what the function names is passed. A function with
-    ``**kwargs`` receives everything.
+    ``**kwargs`` receives, as in scikeras, the hyperparameters followed by
+    ``meta``, ``compile_kwargs`` and ``params``.
     """
     try:
         signature = inspect.signature(builder)
     except (TypeError, ValueError):
         return builder(**hyperparameters)
     params = signature.parameters
-    takes_all = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    if takes_all:
-        return builder(**{**context, **hyperparameters})
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        fixed = {key: context[key] for key in ("meta", "compile_kwargs", "params")}
+        return builder(**{**hyperparameters, **fixed})
+    context = {**context["meta"], **context}
     unknown = sorted(set(hyperparameters) - set(params))
     if unknown:
         raise InvalidParameterError(
@@ -106,12 +111,14 @@ def make_model(
     hyperparameters: dict[str, Any],
     context: dict[str, Any],
     precision: str | None,
+    copy_model: bool = True,
 ) -> keras.Model:
     """The model the ``model`` parameter describes, fresh for one fit.
 
-    ``spec`` is a ``keras.Model`` (copied, so the parameter is never mutated)
-    or a callable that builds one (called through :func:`call_builder` under
-    the ``precision`` dtype policy).
+    ``spec`` is a ``keras.Model`` (copied, so that training never mutates the
+    parameter, unless ``copy_model`` is False) or a callable that builds one
+    (called through :func:`call_builder` under the ``precision`` dtype
+    policy).
     """
     if isinstance(spec, keras.Model):
         if precision is not None:
@@ -127,10 +134,11 @@ def make_model(
                 f"{sorted(hyperparameters)} have nowhere to go; pass a "
                 "model-building function to use them."
             )
-        return copy_model(spec)
+        return _copy(spec) if copy_model else spec
     if not callable(spec):
         raise TypeError(
-            f"model={spec!r} is neither a keras.Model nor a callable that builds one."
+            f"``model`` must be a keras.Model or a callable that builds one; got "
+            f"model={spec!r}."
         )
     with precision_policy.policy(precision_policy.resolve(precision)):
         model = call_builder(spec, hyperparameters, context)
@@ -163,36 +171,39 @@ def model_param(estimator: Any) -> Any:
             "``build_fn`` will be renamed to ``model`` in a future release: "
             "build_fn is deprecated; pass the same callable as model=.",
             BuildFnDeprecationWarning,
-            stacklevel=6,
+            stacklevel=7,
         )
-        return build_fn
+        model = build_fn
+    subclass_builds = hasattr(estimator, "_keras_build_fn")
+    if model is not None and subclass_builds:
+        raise ValueError(
+            f"{type(estimator).__name__} implements ``_keras_build_fn``, so it "
+            f"cannot take model={model!r} as well (a subclass cannot implement "
+            "``_keras_build_fn`` and be given a model). Pass model=None, or use "
+            "the base class."
+        )
     if model is None:
-        if hasattr(estimator, "_keras_build_fn"):
+        if subclass_builds:
             return estimator._keras_build_fn
         raise ValueError(
             f"{type(estimator).__name__}(model=None): pass a keras.Model or a "
-            "function that builds one, e.g. model=build_fn."
+            "function that builds one as model=; a subclass given no model "
+            "must implement ``_keras_build_fn``."
         )
     return model
 
 
 def fitted_meta(estimator: Any) -> dict[str, Any]:
-    """What a model-building function may ask for by name (scikeras's ``meta``)."""
+    """What a model-building function may ask for by name (scikeras's ``meta``):
+    the facts of ``X`` and ``y``, the fitted encoders, and what the encoders
+    report (a classifier's ``classes_``, ``n_classes_``, ``target_type_``...)."""
     return {
         "n_features_in_": getattr(estimator, "n_features_in_", None),
         "X_shape_": estimator.X_shape_,
         "X_dtype_": estimator.X_dtype_,
-        "target_type_": estimator.target_type_,
-        "n_classes_": getattr(estimator, "n_classes_", None),
-        "classes_": getattr(estimator, "classes_", None),
-        "n_outputs_": estimator.n_outputs_,
-        "n_outputs_expected_": 1,
         "y_dtype_": estimator.y_dtype_,
         "y_ndim_": estimator.y_ndim_,
-        **{
-            name: estimator.__dict__[name]
-            for name in ("target_encoder_", "feature_encoder_")
-            if name in estimator.__dict__
-        },
+        "feature_encoder_": estimator.feature_encoder_,
+        "target_encoder_": estimator.target_encoder_,
         **estimator.__dict__.get("_encoder_meta", {}),
     }

@@ -7,17 +7,16 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from kerasbig import encoders
-from kerasbig.base import BaseKerasEstimator
+from kerasbig.base import BaseKerasEstimator, one_epoch_kwargs
 from kerasbig.docstrings import document
 from kerasbig.parameters import NONE, Options, Satisfies
 from kerasbig.scikeras_api import scorer_score
 from kerasbig.signatures import keyword, make_init, parameters_of
-
-_ONEHOT = "multiclass-onehot"
-_MULTILABEL = "multilabel-indicator"
+from kerasbig.targets import MULTILABEL as _MULTILABEL
+from kerasbig.targets import ONEHOT as _ONEHOT
+from kerasbig.targets import ClassifierTargetEncoder
 
 
 def _loss_key(loss) -> str:
@@ -88,7 +87,7 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
 
     score = scorer_score
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train for one epoch, building the model on the first call.
 
         Parameters
@@ -102,6 +101,10 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
             first call when that batch does not show them all.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights.
+        **kwargs
+            Passed to ``keras.Model.fit`` for this call (over the ``fit__``
+            parameters), except ``epochs`` and ``initial_epoch``: one call is
+            one epoch.
 
         Returns
         -------
@@ -109,65 +112,24 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
             The estimator, trained one more epoch.
         """
         return self._fit(
-            X, y, sample_weight=sample_weight, warm=True, epochs=1, classes=classes
+            X,
+            y,
+            sample_weight=sample_weight,
+            fit_kwargs=one_epoch_kwargs(kwargs),
+            warm=True,
+            epochs=1,
+            classes=classes,
         )
 
     # ------------------------------------------------------------------
     # Targets
     # ------------------------------------------------------------------
-    def _encode_targets(self, y, reset: bool, classes=None) -> np.ndarray:
-        """Class indices (n,) or a 0/1 indicator matrix (n, k) for the model."""
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
-        if reset:
-            check_classification_targets(y)
-            target_type = type_of_target(y)
-            if target_type == _MULTILABEL:
-                if np.all(y.sum(axis=1) == 1):
-                    target_type = _ONEHOT
-                self.classes_ = np.arange(y.shape[1])
-            elif target_type in ("binary", "multiclass"):
-                self.classes_ = np.unique(y if classes is None else classes)
-                if len(self.classes_) > 2:  # partial_fit's classes= may say so
-                    target_type = "multiclass"
-            else:
-                raise ValueError(
-                    f"{type(self).__name__} does not support targets of type "
-                    f"{target_type!r}; expected binary, multiclass, one-hot or "
-                    "multilabel-indicator targets."
-                )
-            if len(self.classes_) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs at least 2 classes to learn; y "
-                    f"has one class: {self.classes_.tolist()}."
-                )
-            self.target_type_ = target_type
-            self.n_classes_ = len(self.classes_)
-            self.n_outputs_ = y.shape[1] if target_type == _MULTILABEL else 1
-        if self.target_type_ in (_ONEHOT, _MULTILABEL):
-            if y.ndim != 2 or y.shape[1] != self.n_classes_:
-                raise ValueError(
-                    f"y has shape {y.shape}; the classifier was fitted on "
-                    f"{self.n_classes_} indicator columns."
-                )
-            indicators = np.asarray(y, dtype=np.float32)
-            return (
-                indicators.argmax(axis=1)
-                if self.target_type_ == _ONEHOT
-                else indicators
-            )
-        if y.ndim != 1:
-            raise ValueError(f"y has shape {y.shape}; expected a 1-D array of labels.")
-        index = np.searchsorted(self.classes_, y)
-        index = np.clip(index, 0, len(self.classes_) - 1)
-        unseen = self.classes_[index] != y
-        if np.any(unseen):
-            raise ValueError(
-                f"y contains labels {np.unique(y[unseen]).tolist()} not among "
-                f"the classes {self.classes_.tolist()} (pass classes= to the "
-                "first partial_fit call to declare them all)."
-            )
-        return index
+    @property
+    def target_encoder(self) -> ClassifierTargetEncoder:
+        """Labels <-> class indices
+        (:class:`~kerasbig.targets.ClassifierTargetEncoder`); a subclass may
+        return its own transformer (:mod:`kerasbig.encoders`)."""
+        return ClassifierTargetEncoder()
 
     def _sample_weight(self, sample_weight, y_encoded):
         if self.class_weight is not None:
@@ -179,7 +141,11 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
             per_class = self._class_weights(y_encoded)
             weight = per_class[y_encoded]
             sample_weight = weight if sample_weight is None else sample_weight * weight
-        if sample_weight is not None and self.target_type_ != _MULTILABEL:
+        if (
+            sample_weight is not None
+            and self.target_type_ != _MULTILABEL
+            and self.n_classes_ > 1
+        ):
             present = np.unique(y_encoded[sample_weight > 0])
             if len(present) < 2:
                 raise ValueError(
@@ -232,7 +198,9 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
 
     def _check_output_units(self, units: int, model) -> None:
         expected = (
-            {1, self.n_classes_} if self.target_type_ == "binary" else {self.n_classes_}
+            {1, max(self.n_classes_, 2)}
+            if self.target_type_ == "binary"
+            else {self.n_classes_}
         )
         if units not in expected:
             raise ValueError(
@@ -272,8 +240,11 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
             columns, ``[1 - p, p]``.
         """
         if encoders.custom_targets(self):
-            return encoders.decoded(self, self._predict_outputs(X, **kwargs), True)
+            outputs = self._predict_outputs(X, **kwargs)
+            return self.target_encoder_.inverse_transform(outputs, return_proba=True)
         raw = self._predict_raw(X, **kwargs)
+        if self.n_classes_ == 1:  # the one class seen in fit is certain
+            return np.ones((raw.shape[0], 1))
         if getattr(self.model_.loss, "from_logits", False):
             activation = (
                 keras.activations.sigmoid
@@ -306,11 +277,6 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
             one-hot targets.
         """
         if encoders.custom_targets(self):
-            return encoders.decoded(self, self._predict_outputs(X, **kwargs), False)
+            return super().predict(X, **kwargs)
         proba = self.predict_proba(X, **kwargs)
-        if self.target_type_ == _MULTILABEL:
-            return (proba > 0.5).astype(int)
-        index = proba.argmax(axis=1)
-        if self.target_type_ == _ONEHOT:
-            return np.eye(self.n_classes_, dtype=int)[index]
-        return self.classes_[index]
+        return self.target_encoder_.inverse_transform(proba)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import inspect
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
 
 from kerasbig.parameters import Satisfies
-from kerasbig.routing import route, split_item_args
+from kerasbig.routing import SEPARATOR, route, split_item_args
 
 
 def _camel_lookup(module, name: str):
@@ -104,7 +105,7 @@ def _call(cls, args, kind, label, defaults=None):
     """``cls(*positional, **keywords)``: routed arguments named by a digit
     (``callbacks__log__0``) are positional, in the order of their index."""
     usable = {k: v for k, v in (defaults or {}).items() if _accepts(cls, k)}
-    args = {**usable, **args}
+    args = {**usable, **_nested(args, kind)}
     digits = sorted((int(k), v) for k, v in args.items() if str(k).isdigit())
     keywords = {k: v for k, v in args.items() if not str(k).isdigit()}
     try:
@@ -114,6 +115,29 @@ def _call(cls, args, kind, label, defaults=None):
             f"The {kind} {label} rejected the routed arguments "
             f"{ {f'{kind}__{k}': v for k, v in args.items()} }: {err}"
         ) from None
+
+
+def _nested(args: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """Arguments with ``__`` inside build the class they name: with
+    ``optimizer__learning_rate=ExponentialDecay`` and
+    ``optimizer__learning_rate__decay_steps=100``, the optimizer gets
+    ``learning_rate=ExponentialDecay(decay_steps=100, ...)``. Deeper names for
+    an argument that is not a class reach nothing (a warning says so)."""
+    plain = {k: v for k, v in args.items() if SEPARATOR not in str(k)}
+    deeper = {k: v for k, v in args.items() if SEPARATOR in str(k)}
+    for head in {str(k).partition(SEPARATOR)[0] for k in deeper}:
+        own = route(deeper, head)
+        if inspect.isclass(plain.get(head)):
+            plain[head] = _call(plain[head], own, kind, plain[head].__name__)
+        else:
+            unused = sorted(f"{kind}__{head}__{k}" for k in own)
+            warnings.warn(
+                f"{unused} reach nothing: {kind}__{head} is not a class to "
+                "build with them, so they are not passed on.",
+                UserWarning,
+                stacklevel=2,
+            )
+    return plain
 
 
 def _collection(spec, args, **kw):
@@ -280,17 +304,53 @@ def compile_kwargs(optimizer, loss, metrics, run_eagerly, params) -> dict[str, A
 def compile_model(model, kwargs: dict, default_loss: Callable[[], Any]) -> None:
     """Compile ``model`` with ``kwargs`` unless its builder compiled it.
 
-    ``default_loss()`` gives the loss when ``kwargs`` has none. A model the
-    builder compiled must have a loss.
+    ``default_loss()`` gives the loss when ``kwargs`` has none (it may give
+    None: the model can predict, and :func:`check_has_loss` stops training).
     """
     if not getattr(model, "compiled", False):
         if kwargs["loss"] is None:
             kwargs = {**kwargs, "loss": default_loss()}
         model.compile(**kwargs)
-    elif getattr(model, "loss", None) is None:
+
+
+def check_has_loss(model) -> None:
+    """Before training: the model must have a loss."""
+    if getattr(model, "loss", None) is None:
         raise ValueError(
-            "The model was compiled without a loss. Compile it with one, or "
-            "return it uncompiled so the estimator compiles it (compile_kwargs"
-            "['loss'] is None while loss='auto': the loss is chosen once the "
-            "model's output is known)."
+            "The model has no loss to train with: provide a loss, with loss= "
+            "or by compiling the model in its builder (compile_kwargs['loss'] "
+            "is None while the estimator's loss is None or 'auto', or while a "
+            "custom target_encoder decides what the model's outputs are)."
+        )
+
+
+def _loss_name(loss) -> str | None:
+    """A comparable name for a loss given as a name, class or instance."""
+    if isinstance(loss, str):
+        try:
+            loss = keras.losses.get(loss)
+        except (ValueError, TypeError):
+            return loss
+        loss = getattr(loss, "fn", loss)
+    elif not isinstance(loss, (type, keras.losses.Loss)):
+        return None  # a function, or a list or dict of losses
+    if isinstance(loss, keras.losses.Loss):
+        loss = getattr(loss, "fn", type(loss))
+    name = getattr(loss, "__name__", str(loss))
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("__", "_")
+
+
+def check_same_loss(model, loss, default) -> None:
+    """A ``loss=`` the user set must be the loss the model was compiled with
+    (a builder that compiles its model would otherwise override it silently)."""
+    given = _loss_name(loss)
+    got = _loss_name(getattr(model, "loss", None))
+    if loss in (None, "auto") or given is None or got is None:
+        return
+    if given != _loss_name(default) and given != got:
+        raise ValueError(
+            f"loss={loss!r} but model compiled with {model.loss!r}: the "
+            "model-building function compiled the model with another loss. "
+            "Drop one of them: leave the compiling to the estimator (return "
+            "the model uncompiled), or leave loss at its default."
         )

@@ -560,5 +560,5 @@ def predict(model, X, predict_args: dict, placement: Placement | None) -> np.nda
             ),
         }
     with placed(placement):
-        out = model.predict(X, **predict_args)
+        out = model.predict(x=X, **predict_args)
     return keras.tree.map_structure(lambda a: np.asarray(a)[:n_rows], out)

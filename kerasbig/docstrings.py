@@ -129,8 +129,9 @@ ATTRIBUTES: dict[str, tuple[str, str]] = {
     "model_": ("keras.Model", "The trained model."),
     "history_": (
         "dict of lists",
-        "Per-epoch values of the loss and metrics, accumulated over fits with "
-        "``warm_start`` and ``partial_fit``.",
+        "Per-epoch values of the loss and metrics of the last ``fit`` (with "
+        "``warm_start`` too), followed by those of each later ``partial_fit`` "
+        "call, as in scikeras.",
     ),
     "classes_": (
         "ndarray",

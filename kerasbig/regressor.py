@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils.multiclass import type_of_target
 
-from kerasbig import encoders
-from kerasbig.base import BaseKerasEstimator
+from kerasbig.base import BaseKerasEstimator, one_epoch_kwargs
 from kerasbig.docstrings import document
 from kerasbig.scikeras_api import scorer_score
+from kerasbig.targets import RegressorTargetEncoder
 
 
 @document
@@ -21,8 +20,10 @@ class KerasRegressor(RegressorMixin, BaseKerasEstimator):
 
     Notes
     -----
-    Predictions are float64, shaped like the ``y`` given to ``fit``: (n,) for
-    a 1-D target, (n, n_outputs) otherwise. ``score`` is R^2.
+    Predictions are shaped like the ``y`` given to ``fit``: (n,) for a 1-D
+    target, (n, n_outputs) otherwise, in the network's float dtype (float32;
+    float64 for a float64 network, ``precision="float64"``), as Keras gives
+    them. ``score`` is R^2.
 
     Examples
     --------
@@ -48,7 +49,7 @@ class KerasRegressor(RegressorMixin, BaseKerasEstimator):
 
     score = scorer_score
 
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):
         """Train for one epoch, building the model on the first call.
 
         Parameters
@@ -59,26 +60,31 @@ class KerasRegressor(RegressorMixin, BaseKerasEstimator):
             Its targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights.
+        **kwargs
+            Passed to ``keras.Model.fit`` for this call (over the ``fit__``
+            parameters), except ``epochs`` and ``initial_epoch``: one call is
+            one epoch.
 
         Returns
         -------
         self : object
             The estimator, trained one more epoch.
         """
-        return self._fit(X, y, sample_weight=sample_weight, warm=True, epochs=1)
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            fit_kwargs=one_epoch_kwargs(kwargs),
+            warm=True,
+            epochs=1,
+        )
 
-    def _encode_targets(self, y, reset: bool, classes=None) -> np.ndarray:
-        y = np.asarray(y, dtype=np.float32)
-        if reset:
-            self.target_type_ = type_of_target(y)
-            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-        n_outputs = 1 if y.ndim == 1 else y.shape[1]
-        if n_outputs != self.n_outputs_:
-            raise ValueError(
-                f"y has {n_outputs} column(s); the regressor was fitted on "
-                f"{self.n_outputs_}."
-            )
-        return y.reshape(len(y), self.n_outputs_)
+    @property
+    def target_encoder(self) -> RegressorTargetEncoder:
+        """Targets <-> model outputs
+        (:class:`~kerasbig.targets.RegressorTargetEncoder`); a subclass may
+        return its own transformer (:mod:`kerasbig.encoders`)."""
+        return RegressorTargetEncoder()
 
     def _default_loss(self, units: int):
         return "mean_squared_error"
@@ -103,10 +109,8 @@ class KerasRegressor(RegressorMixin, BaseKerasEstimator):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
-            Shaped like the ``y`` given to ``fit``.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Shaped like the ``y`` given to ``fit``; float32, or float64 for a
+            float64 network.
         """
-        if encoders.custom_targets(self):
-            return encoders.decoded(self, self._predict_outputs(X, **kwargs), False)
-        raw = self._predict_raw(X, **kwargs)
-        return raw.ravel() if self.y_ndim_ == 1 else raw
+        return super().predict(X, **kwargs)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sklearn.preprocessing import FunctionTransformer
+
 from kerasbig import signatures
 
 
@@ -50,15 +52,56 @@ class ScikerasAPI:
     @classmethod
     def _get_param_names(cls) -> list[str]:
         """``cls.__init__``'s parameters, and those a user's subclass forwards."""
-        return signatures.subclass_param_names(cls, super()._get_param_names())
+        return signatures.subclass_param_names(cls)
 
     def __getattr__(self, name: str) -> Any:
         """Free and routed parameters read as attributes."""
         return signatures.param_attribute(self, name)
 
-    # A subclass may return a scikit-learn transformer (kerasbig.encoders).
-    target_encoder = None
-    feature_encoder = None
+    # The Keras arguments the estimator's parameters (and ``fit__``,
+    # ``predict__``, ``compile__`` ones) may reach, as scikeras lists them.
+    _fit_kwargs = frozenset(
+        {
+            "batch_size",
+            "epochs",
+            "verbose",
+            "validation_split",
+            "shuffle",
+            "class_weight",
+            "sample_weight",
+            "initial_epoch",
+            "validation_steps",
+            "validation_batch_size",
+            "validation_freq",
+            "callbacks",
+        }
+    )
+    _predict_kwargs = frozenset({"batch_size", "verbose", "steps", "callbacks"})
+    _compile_kwargs = frozenset(
+        {
+            "optimizer",
+            "loss",
+            "metrics",
+            "loss_weights",
+            "weighted_metrics",
+            "run_eagerly",
+            "steps_per_execution",
+            "jit_compile",
+        }
+    )
+
+    @property
+    def target_encoder(self):
+        """The transformer between ``y`` and the model's targets and outputs
+        (:mod:`kerasbig.encoders`); here the identity. A subclass may return
+        its own."""
+        return FunctionTransformer()
+
+    @property
+    def feature_encoder(self):
+        """The transformer between ``X`` and the model's inputs; by default
+        the identity. A subclass may return its own."""
+        return FunctionTransformer()
 
     @property
     def current_epoch(self) -> int:

@@ -145,12 +145,20 @@ def _is_kerasbig_init(init: Any) -> bool:
     return getattr(init, "__module__", "").startswith("kerasbig")
 
 
-def subclass_param_names(cls: type, own: Iterable[str]) -> list[str]:
-    """``own`` (the names in ``cls.__init__``), plus, for a user's subclass
-    whose ``__init__`` takes ``**kwargs``, the parameters of the nearest
-    kerasbig ``__init__`` it forwards them to."""
-    names = set(own)
+def subclass_param_names(cls: type) -> list[str]:
+    """The names in ``cls.__init__``, plus, for a user's subclass whose
+    ``__init__`` takes ``**kwargs``, the parameters of the nearest kerasbig
+    ``__init__`` it forwards them to. A subclass's ``*args`` (scikeras's
+    tests write ``__init__(self, *args, loss=..., **kwargs)``) is ignored."""
     init = cls.__init__
+    if init is object.__init__:
+        return []
+    names = {
+        name
+        for name, p in inspect.signature(init).parameters.items()
+        if name != "self"
+        and p.kind not in (Parameter.VAR_KEYWORD, Parameter.VAR_POSITIONAL)
+    }
     takes_kwargs = any(
         p.kind is Parameter.VAR_KEYWORD
         for p in inspect.signature(init).parameters.values()

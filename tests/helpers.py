@@ -21,7 +21,7 @@ def mlp(meta, hidden=16, dtype=None, compile_kwargs=None, seed=None):
     builds the same network in any thread.
     """
     target = meta["target_type_"]
-    if meta["classes_"] is None:  # regression
+    if "classes_" not in meta:  # regression
         units, activation = meta["n_outputs_"], None
     elif target == "binary":
         units, activation = 1, "sigmoid"

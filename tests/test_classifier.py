@@ -170,17 +170,21 @@ def test_partial_fit_trains_one_epoch_per_call_with_declared_classes(multiclass)
 def test_partial_fit_rejects_labels_not_declared(multiclass):
     X, y = multiclass
     clf = KerasClassifier(mlp, **FAST).partial_fit(X[y < 2], y[y < 2])
-    with pytest.raises(ValueError, match=r"labels \[2\] not among"):
+    with pytest.raises(ValueError, match=r"unknown categories \[2\]"):
         clf.partial_fit(X, y)
 
 
-def test_warm_start_continues_and_accumulates_history(binary):
+def test_warm_start_continues_the_network_and_history_is_this_fits(binary):
     X, y = binary
     clf = KerasClassifier(mlp, warm_start=True, **{**FAST, "epochs": 2}).fit(X, y)
     model = clf.model_
+    weights = [w.copy() for w in model.get_weights()]
     clf.fit(X, y)
     assert clf.model_ is model
-    assert len(clf.history_["loss"]) == 4
+    assert not np.array_equal(weights[0], model.get_weights()[0])  # trained on
+    assert len(clf.history_["loss"]) == 2  # as scikeras: this fit's epochs
+    clf.partial_fit(X, y)
+    assert len(clf.history_["loss"]) == 3 and clf.current_epoch == 3
     cold = KerasClassifier(mlp, **{**FAST, "epochs": 2}).fit(X, y)
     first_model = cold.model_
     cold.fit(X, y)

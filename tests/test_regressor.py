@@ -22,11 +22,11 @@ def data():
     return X, y / y.std()
 
 
-def test_single_output_predicts_1d_float64_and_scores_r2(data):
+def test_single_output_predicts_1d_float32_and_scores_r2(data):
     X, y = data
     reg = KerasRegressor(mlp, **FAST).fit(X, y)
     pred = reg.predict(X)
-    assert pred.shape == (len(X),) and pred.dtype == np.float64
+    assert pred.shape == (len(X),) and pred.dtype == np.float32
     assert reg.score(X, y) > 0.8
     assert reg.n_outputs_ == 1
     assert reg.model_.loss.name == "mean_squared_error"

@@ -123,7 +123,7 @@ def test_builder_gets_meta_compile_kwargs_and_only_what_it_names():
     assert isinstance(seen["compile_kwargs"]["optimizer"], keras.optimizers.Adam)
 
 
-def test_builder_with_var_keywords_receives_everything():
+def test_builder_with_var_keywords_gets_hyperparameters_then_meta_compile_params():
     seen = {}
 
     def build(**kwargs):
@@ -131,7 +131,9 @@ def test_builder_with_var_keywords_receives_everything():
         return mlp(kwargs["meta"])
 
     KerasClassifier(build, model__hidden=3, random_state=0).fit(X, Y)
-    assert seen["hidden"] == 3 and "compile_kwargs" in seen and "n_classes_" in seen
+    # scikeras's order and set: the meta keys travel inside ``meta`` only.
+    assert list(seen) == ["hidden", "meta", "compile_kwargs", "params"]
+    assert seen["hidden"] == 3 and seen["meta"]["n_classes_"] == 2
 
 
 def test_hyperparameter_the_builder_does_not_take_is_an_error():

@@ -485,7 +485,7 @@ def test_multi_output_regressor():
         # Each clone saw one target column: a single-output network.
         assert est.n_outputs_ == 1 and est.model_.output_shape == (None, 1)
         pred = est.predict(X)
-        assert pred.shape == (len(X),) and pred.dtype == np.float64
+        assert pred.shape == (len(X),) and pred.dtype == np.float32
     assert multi.predict(X).shape == Y.shape
     assert multi.score(X, Y) > 0.5
 

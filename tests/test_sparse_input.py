@@ -20,8 +20,8 @@ LABELS = [1, 0, 1, 0] * 15
 
 
 def dense_net(n_features_in_, meta, sparse=False):
-    units = 1 if meta["classes_"] is None or meta["n_classes_"] == 2 else 3
-    activation = None if meta["classes_"] is None else "sigmoid"
+    units = 1 if meta.get("classes_") is None or meta["n_classes_"] == 2 else 3
+    activation = None if meta.get("classes_") is None else "sigmoid"
     return keras.Sequential(
         [
             keras.Input((n_features_in_,), sparse=sparse),

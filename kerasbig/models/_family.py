@@ -273,7 +273,9 @@ class FamilyMixin:
             return 1, "sigmoid"
         return self.n_classes_, "softmax"
 
-    def _make_model(self, X: np.ndarray, seed: int | None) -> keras.Model:
+    def _make_model(
+        self, X: np.ndarray, seed: int | None, copy_model: bool = True
+    ) -> keras.Model:
         n_outputs, activation = self._head()
         return self._builder(
             self.input_shape_,
