@@ -38,6 +38,7 @@ from kerasbig import (
     compiling,
     distribute,
     encoders,
+    fast_predict,
     pickling,
     precision,
     signatures,
@@ -479,7 +480,7 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         if predict_args["batch_size"] == -1:
             predict_args["batch_size"] = max(encoders.n_rows(X), 1)
         placement = self.__dict__.get("_placement")
-        return distribute.predict(self.model_, X, predict_args, placement)
+        return fast_predict.predict(self.model_, X, predict_args, placement)
 
     # ------------------------------------------------------------------
     # Target hooks, filled in by KerasClassifier and KerasRegressor

@@ -1,0 +1,268 @@
+"""kerasbig against plain Keras, side by side in one process: time ratios.
+
+Run from the repository root::
+
+    python -m benchmarks.speed                  # every measure, ~5 min on 2 cores
+    python -m benchmarks.speed --quick          # fewer repeats, a smoke run
+    python -m benchmarks.speed --json out.json  # also write the table as JSON
+
+Every row times kerasbig and its plain-Keras counterpart with the same model
+(a 50 -> 64 -> 3 MLP), data and settings, alternating the two, and reports
+the median ratio kerasbig / plain Keras over the repeats, with its min and
+max. Ratios, not absolute times: machines are shared and noisy. Below 1 is
+faster than plain Keras.
+
+Rows (issue 10's targets in brackets):
+
+* ``fit``: ``est.fit`` / ``model.fit``, 3,000 rows, 3 epochs [<= 1.05];
+* ``predict 1 row`` and ``predict 32 rows``: ``est.predict_proba`` /
+  ``model.predict`` [<= 0.10];
+* ``predict 100k rows`` [<= 1.05];
+* ``5-fold CV``: ``cross_val_score`` / a plain-Keras loop that builds,
+  trains and scores a model per fold [<= 0.60];
+* ``grid search``: ``GridSearchCV``, 4 candidates x 3 folds / the same loop
+  [<= 0.70];
+* ``memory``: RSS growth over 50 consecutive fits of new estimators, in MB
+  [<= 100];
+* ``import``: ``import kerasbig`` / ``import keras, sklearn``, in fresh
+  processes [<= 1.2].
+
+Not measured yet (issue 10 lists them): scikeras and ``keras.wrappers`` side by
+side, each family against its builder, peak memory on a 2 GB input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import accuracy_score  # noqa: E402
+from sklearn.model_selection import (  # noqa: E402
+    GridSearchCV,
+    StratifiedKFold,
+    cross_val_score,
+)
+
+from kerasbig import KerasClassifier  # noqa: E402
+
+N_FEATURES, N_CLASSES = 50, 3
+
+
+def build(hidden=64, seed=None):
+    return keras.Sequential(
+        [
+            keras.Input((N_FEATURES,)),
+            keras.layers.Dense(hidden, activation="relu"),
+            keras.layers.Dense(N_CLASSES, activation="softmax"),
+        ]
+    )
+
+
+def compiled(hidden=64):
+    model = build(hidden)
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def data(n_rows: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, N_FEATURES)).astype("float32")
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+    return X, y
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def ratio(ours, theirs, repeats: int, warmup: int = 1) -> dict:
+    """Median, min and max of time(ours) / time(theirs), alternating them."""
+    for _ in range(warmup):
+        ours(), theirs()
+    ratios, ours_s, theirs_s = [], [], []
+    for _ in range(repeats):
+        a, b = timed(ours), timed(theirs)
+        ratios.append(a / b)
+        ours_s.append(a)
+        theirs_s.append(b)
+    return {
+        "ratio": statistics.median(ratios),
+        "min": min(ratios),
+        "max": max(ratios),
+        "kerasbig_s": statistics.median(ours_s),
+        "keras_s": statistics.median(theirs_s),
+    }
+
+
+def fit_overhead(repeats):
+    X, y = data(3000)
+    settings = dict(epochs=3, batch_size=32, verbose=0)
+    est = KerasClassifier(build, optimizer="rmsprop", **settings)
+    return ratio(
+        lambda: est.fit(X, y), lambda: compiled().fit(X, y, **settings), repeats
+    )
+
+
+def small_predict(n_rows, repeats):
+    X, y = data(3000)
+    est = KerasClassifier(build, epochs=1, random_state=0).fit(X, y)
+    rows = X[:n_rows]
+    return ratio(
+        lambda: est.predict_proba(rows),
+        lambda: est.model_.predict(rows, verbose=0),
+        repeats,
+        warmup=3,
+    )
+
+
+def large_predict(repeats):
+    X, y = data(100_000)
+    est = KerasClassifier(build, epochs=1, random_state=0).fit(X[:3000], y[:3000])
+    return ratio(
+        lambda: est.predict_proba(X),
+        lambda: est.model_.predict(X, verbose=0),
+        repeats,
+    )
+
+
+def plain_keras_cv(X, y, folds, hidden=64, epochs=3):
+    scores = []
+    for train, test in folds:
+        model = compiled(hidden)
+        model.fit(X[train], y[train], epochs=epochs, batch_size=32, verbose=0)
+        pred = model.predict(X[test], verbose=0).argmax(axis=1)
+        scores.append(accuracy_score(y[test], pred))
+    return scores
+
+
+def cross_validation(repeats):
+    X, y = data(3000)
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    folds = list(cv.split(X, y))
+    est = KerasClassifier(build, optimizer="rmsprop", epochs=3, batch_size=32)
+    return ratio(
+        lambda: cross_val_score(est, X, y, cv=cv),
+        lambda: plain_keras_cv(X, y, folds),
+        repeats,
+        warmup=0,
+    )
+
+
+def grid_search(repeats):
+    X, y = data(3000)
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    folds = list(cv.split(X, y))
+    grid = {"model__hidden": [16, 32], "epochs": [2, 3]}
+    est = KerasClassifier(build, optimizer="rmsprop", batch_size=32)
+
+    def plain():
+        for hidden in grid["model__hidden"]:
+            for epochs in grid["epochs"]:
+                plain_keras_cv(X, y, folds, hidden, epochs)
+
+    return ratio(
+        lambda: GridSearchCV(est, grid, cv=cv, refit=False).fit(X, y),
+        plain,
+        repeats,
+        warmup=0,
+    )
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def memory_growth(n_fits: int) -> dict:
+    X, y = data(500)
+    KerasClassifier(build, epochs=1).fit(X, y)  # warm the libraries up
+    gc.collect()
+    before = rss_mb()
+    for _ in range(n_fits):
+        KerasClassifier(build, epochs=1).fit(X, y).predict(X[:5])
+    gc.collect()
+    return {"growth_mb": rss_mb() - before, "fits": n_fits}
+
+
+def import_ratio(repeats: int) -> dict:
+    def run(code):
+        return lambda: subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True
+        )
+
+    return ratio(
+        run("import kerasbig; kerasbig.KerasClassifier"),
+        run("import keras, sklearn"),
+        repeats,
+        warmup=1,
+    )
+
+
+TARGETS = {
+    "fit": 1.05,
+    "predict 1 row": 0.10,
+    "predict 32 rows": 0.10,
+    "predict 100k rows": 1.05,
+    "5-fold CV": 0.60,
+    "grid search": 0.70,
+    "import": 1.2,
+}
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(argv)
+    few = 1 if args.quick else 3
+    many = 10 if args.quick else 30
+    rows = {
+        "fit": lambda: fit_overhead(few + 2),
+        "predict 1 row": lambda: small_predict(1, many),
+        "predict 32 rows": lambda: small_predict(32, many),
+        "predict 100k rows": lambda: large_predict(few),
+        "5-fold CV": lambda: cross_validation(few),
+        "grid search": lambda: grid_search(1),
+        "import": lambda: import_ratio(few),
+    }
+    results = {}
+    print(f"{'measure':<18} {'ratio':>7} {'min':>7} {'max':>7} {'target':>7}")
+    for name, measure in rows.items():
+        r = measure()
+        results[name] = {**r, "target": TARGETS[name]}
+        print(
+            f"{name:<18} {r['ratio']:7.3f} {r['min']:7.3f} {r['max']:7.3f} "
+            f"{TARGETS[name]:7.2f}",
+            flush=True,
+        )
+    mem = memory_growth(10 if args.quick else 50)
+    results["memory"] = {**mem, "target_mb": 100}
+    print(f"{'memory':<18} {mem['growth_mb']:7.1f} MB over {mem['fits']} fits")
+    results["_meta"] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "cpus": os.cpu_count(),
+    }
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(results, out, indent=2)
+    return results
+
+
+if __name__ == "__main__":
+    main()
