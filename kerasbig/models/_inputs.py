@@ -253,3 +253,33 @@ def pad_list(
         extra[1] = (0, min_width - out.shape[1])
         out = np.pad(out, extra, constant_values=value)
     return out[:, :, 0] if univariate else out
+
+
+TEXT_LENGTH_QUANTILE = 0.95
+TEXT_LENGTH_CAP = 256
+
+
+def default_text_length(lengths: Sequence[int]) -> int:
+    """The length texts are padded to when ``max_length`` is None.
+
+    The 95th percentile of the training texts' lengths (in WordPiece pieces),
+    rounded up to a multiple of 8, and at most 256 and at most the longest
+    text. The few longer texts are cut (silently: the user set no limit).
+    Padding every text to the longest one instead makes one long outlier
+    cost every row its length, and attention costs the square of it.
+
+    Examples
+    --------
+    >>> default_text_length([5] * 99 + [900])  # one outlier does not count
+    8
+    >>> default_text_length(list(range(1, 101)))  # 95.05, rounded up to 8s
+    96
+    >>> default_text_length([3, 4])  # never longer than the longest
+    4
+    >>> default_text_length([1000] * 10)
+    256
+    """
+    longest = max(lengths)
+    high = float(np.quantile(np.asarray(lengths), TEXT_LENGTH_QUANTILE))
+    rounded = 8 * int(np.ceil(high / 8))
+    return int(max(1, min(rounded, TEXT_LENGTH_CAP, longest)))

@@ -20,6 +20,7 @@ from kerasbig.models.transformer.estimators import (
     TransformerClassifier,
     TransformerRegressor,
 )
+from kerasbig.models._inputs import default_text_length
 from kerasbig.preprocessing import TextTokenizer
 
 TINY = dict(TINY_TRANSFORMER, **QUICK_FIT)
@@ -132,6 +133,24 @@ def test_max_length_cuts_texts():
         clf = TransformerClassifier(max_length=3, **TINY).fit(texts, y)
     assert clf.input_shape_ == (3,)
     assert clf.model_.input_shape == (None, 3)
+
+
+def test_default_length_follows_most_texts_not_the_longest(recwarn):
+    texts, y = reviews(60)
+    outlier = " ".join(["really"] * 300) + " good"
+    clf = TransformerClassifier(**TINY).fit([*texts, outlier], [*y, 1])
+    lengths = [len(ids) for ids in clf.encoder_.encode([*texts, outlier])]
+    assert max(lengths) > 300
+    # The 95th percentile (short reviews), rounded up to 8: not the outlier.
+    length = default_text_length(lengths)
+    assert length <= 16 and clf.input_shape_ == (length,)
+    assert clf.model_.input_shape == (None, length)
+    assert not [w for w in recwarn if "longer than" in str(w.message)]
+    # An explicit max_length wins, and cutting to it is reported.
+    with pytest.warns(UserWarning, match="longer than max_length=16"):
+        explicit = TransformerClassifier(max_length=16, **TINY)
+        explicit.fit([*texts, outlier], [*y, 1])
+    assert explicit.input_shape_ == (16,)
 
 
 def test_cls_pooling_on_text():

@@ -10,6 +10,7 @@ from kerasbig.docstrings import document
 from kerasbig.models._family import FamilyMixin, family_init
 from kerasbig.models._inputs import (
     as_texts,
+    default_text_length,
     is_sequence_list,
     is_text,
     pad,
@@ -57,8 +58,11 @@ class _TransformerMixin(FamilyMixin):
         "max_length": (
             "int or None",
             "Length texts, token lists and sequences are padded to; longer ones "
-            "are cut. None: the longest training one (the attention cost grows "
-            "with its square, so set it for long documents).",
+            "are cut. None: for text, the 95th percentile of the training "
+            "texts' lengths in WordPiece pieces, rounded up to a multiple of 8, "
+            "at most 256 (the few longer texts are cut silently); for token "
+            "lists and sequences, the longest training one. Attention costs "
+            "the square of the length.",
         ),
         "input_type": (
             '{"auto", "numeric", "tokens", "text"}',
@@ -190,20 +194,27 @@ class _TransformerMixin(FamilyMixin):
                 lowercase=self.lowercase,
             ).fit(texts)
             encoded = encoder.encode(texts)
-            length = self.max_length or max(map(len, encoded))
+            truncation, limit = self.truncation, "max_length"
+            if self.max_length is not None:
+                length = self.max_length
+            elif encoded:
+                length = default_text_length([len(ids) for ids in encoded])
+                truncation = "silent"  # the rule's cut, not the user's limit
+            else:
+                length = 1
             self.encoder_ = encoder
             self.vocabulary_size_ = encoder.size_
-            limit = "max_length"
         else:
             encoded = self.encoder_.encode(texts)
             length, limit = self.input_shape_[0], "the training length"
+            truncation = self.truncation
         if not encoded:
             return np.zeros((0, length), dtype=np.int32)
         rows = [np.asarray(ids, dtype=np.int32)[:, None] for ids in encoded]
         return pad(
             rows,
             length,
-            truncation=self.truncation,
+            truncation=truncation,
             dtype=np.int32,
             what="text",
             limit=limit,
