@@ -418,3 +418,21 @@ def test_seeded_float64_and_mixed_precision_builds():
     assert {v.dtype for v in model.trainable_variables} == {"float64"}
     model = build_cnn((8, 8, 1), 3, dtype="mixed_bfloat16", seed=0, **SEEDED)
     assert {v.dtype for v in model.trainable_variables} == {"float32"}
+
+
+def test_batch_norm_momentum_suits_few_updates_and_is_checked():
+    model = build_cnn((16, 1), 2, seed=0)
+    norms = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    assert norms and all(layer.momentum == 0.9 for layer in norms)
+    residual = build_cnn((16, 1), 2, residual=True, batch_norm_momentum=0.5)
+    assert {
+        layer.momentum
+        for layer in residual.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    } == {0.5}
+    with pytest.raises(ValueError, match="batch_norm_momentum must be a float"):
+        build_cnn((16, 1), 2, batch_norm_momentum=1.5)

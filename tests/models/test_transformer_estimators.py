@@ -16,11 +16,11 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 
 from kerasbig.datasets.fortunes import load_fortunes
+from kerasbig.models._inputs import default_text_length
 from kerasbig.models.transformer.estimators import (
     TransformerClassifier,
     TransformerRegressor,
 )
-from kerasbig.models._inputs import default_text_length
 from kerasbig.preprocessing import TextTokenizer
 
 TINY = dict(TINY_TRANSFORMER, **QUICK_FIT)

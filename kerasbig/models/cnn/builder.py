@@ -22,6 +22,7 @@ def build_cnn(
     kernel_size: int | Sequence[int] = 3,
     pooling: Literal["max", "mean"] | None = "max",
     batch_norm: bool = True,
+    batch_norm_momentum: float = 0.9,
     dropout: float = 0.0,
     residual: bool = False,
     global_pooling: Literal["mean", "max", "flatten"] = "mean",
@@ -60,6 +61,12 @@ def build_cnn(
     batch_norm : bool, default=True
         Add BatchNormalization after each convolution (convolutions then have no
         bias).
+    batch_norm_momentum : float, default=0.9
+        Momentum of BatchNormalization's moving mean and variance, which
+        inference uses. Keras's default, 0.99, needs hundreds of updates to
+        catch up with the data; on small training sets (a few batches per
+        epoch) its statistics lag and predictions fall to chance level, so
+        kerasbig uses 0.9 (PyTorch's default).
     dropout : float, default=0.0
         Dropout rate after each block but the last, after global pooling and after
         each hidden dense layer. ``0`` adds no Dropout layer.
@@ -115,6 +122,7 @@ def build_cnn(
         kernel_size = v.check_positive_int(kernel_size, "kernel_size")
     pooling = v.check_choice(pooling, "pooling", ("max", "mean", None))
     batch_norm = v.check_bool(batch_norm, "batch_norm")
+    momentum = v.check_rate(batch_norm_momentum, "batch_norm_momentum")
     dropout = v.check_rate(dropout, "dropout")
     residual = v.check_bool(residual, "residual")
     global_pooling = v.check_choice(
@@ -146,14 +154,18 @@ def build_cnn(
             dtype=dtype,
         )
 
+    def batch_normalization() -> keras.layers.Layer:
+        return keras.layers.BatchNormalization(momentum=momentum, dtype=dtype)
+
+    norm = batch_normalization if batch_norm else None
     sizes = list(shape[:-1])
     for block in range(n_blocks):
         if residual:
-            x = _residual_block(x, filters[block], conv, batch_norm, dtype)
+            x = _residual_block(x, filters[block], conv, norm, dtype)
         else:
             x = conv(filters[block])(x)
-            if batch_norm:
-                x = keras.layers.BatchNormalization(dtype=dtype)(x)
+            if norm is not None:
+                x = norm()(x)
             x = keras.layers.ReLU(dtype=dtype)(x)
         if block == n_blocks - 1:
             break
@@ -205,25 +217,26 @@ def _residual_block(
     x: Any,
     filters: int,
     conv: Callable[..., keras.layers.Layer],
-    batch_norm: bool,
+    norm: Callable[[], keras.layers.Layer] | None,
     dtype: Any,
 ) -> Any:
     """Two convolutions plus a shortcut (1x1 convolution if channels change).
 
     ``conv(filters)`` makes a convolution of the block's kernel size,
-    ``conv(filters, 1)`` a 1x1 one.
+    ``conv(filters, 1)`` a 1x1 one; ``norm()`` a BatchNormalization layer
+    (None: no normalisation).
     """
     shortcut = x
     y = conv(filters)(x)
-    if batch_norm:
-        y = keras.layers.BatchNormalization(dtype=dtype)(y)
+    if norm is not None:
+        y = norm()(y)
     y = keras.layers.ReLU(dtype=dtype)(y)
     y = conv(filters)(y)
-    if batch_norm:
-        y = keras.layers.BatchNormalization(dtype=dtype)(y)
+    if norm is not None:
+        y = norm()(y)
     if x.shape[-1] != filters:
         shortcut = conv(filters, 1)(x)
-        if batch_norm:
-            shortcut = keras.layers.BatchNormalization(dtype=dtype)(shortcut)
+        if norm is not None:
+            shortcut = norm()(shortcut)
     y = keras.layers.Add(dtype=dtype)([y, shortcut])
     return keras.layers.ReLU(dtype=dtype)(y)
