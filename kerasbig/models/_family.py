@@ -42,6 +42,7 @@ from sklearn.base import is_classifier
 
 from kerasbig import precision
 from kerasbig.base import BaseKerasEstimator
+from kerasbig.models import _budget
 from kerasbig.models._inputs import (
     MAX_LENGTH,
     TRUNCATION,
@@ -50,7 +51,7 @@ from kerasbig.models._inputs import (
     pad_list,
     report_long,
 )
-from kerasbig.parameters import Boolean, Interval
+from kerasbig.parameters import NONE, Boolean, Interval
 from kerasbig.routing import destination_of
 from kerasbig.signatures import Parameter, keyword, make_init, parameters_of
 
@@ -59,7 +60,8 @@ DATA_KEYWORDS = ("input_shape", "n_outputs", "output_activation", "seed", "dtype
 
 # The training defaults of the families, where they differ from the general
 # wrappers' (which train whatever network they are given, once, by default).
-FAMILY_DEFAULTS = {"optimizer": "adam", "epochs": 30}
+# epochs=None and batch_size=None: chosen from the data (models/_budget.py).
+FAMILY_DEFAULTS = {"optimizer": "adam", "epochs": None, "batch_size": None}
 
 
 def family_init(
@@ -128,11 +130,27 @@ class FamilyMixin:
     _images: bool = False
     _x_checks = dict(allow_nd=True, dtype=("float32", "float64"))  # dense only
     _input_attributes = ("n_features_in_", "input_shape_")
+    _parameter_docs = {
+        "batch_size": (
+            "int or None",
+            "Samples per gradient step (-1: all rows in one batch); also "
+            "``predict``'s. None: chosen from the data, a tenth of the "
+            "training rows, at least 4 and at most 32 (``models/_budget.py``).",
+        ),
+        "epochs": (
+            "int or None",
+            "Passes over the training data. None: chosen from the data, enough "
+            "for about 3,000 optimizer steps (at least 30 epochs, at most "
+            "1,000), with the learning rate halved when the training loss "
+            "stops improving.",
+        ),
+    }
     _parameter_constraints = {
         "max_length": MAX_LENGTH,
         "truncation": TRUNCATION,
         "early_stopping": [Boolean()],
         "patience": [Interval(int, 0)],
+        "epochs": [NONE, Interval(int, 1)],
     }
 
     # ------------------------------------------------------------------
@@ -285,6 +303,11 @@ class FamilyMixin:
             seed=seed,
             dtype=precision.resolve(self.precision),
         )
+
+    def _fit_args(self, n_rows: int, epochs: int | None, fit_kwargs) -> dict:
+        """The base's, with a None ``batch_size`` / ``epochs`` chosen from the
+        number of training rows (:mod:`kerasbig.models._budget`)."""
+        return _budget.resolve(super()._fit_args(n_rows, epochs, fit_kwargs), n_rows)
 
     def _extra_callbacks(self, fit_args: dict) -> list:
         if not self.early_stopping:

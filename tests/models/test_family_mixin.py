@@ -224,3 +224,27 @@ def test_warm_start_continues_the_same_network():
     assert clf.model_ is model and len(clf.history_["loss"]) == 2
     with pytest.raises(ValueError, match="fitted on univariate sequences"):
         clf.fit(X[:, :, None, None], y)
+
+
+def test_training_budget_scales_with_the_data_and_explicit_values_win():
+    from kerasbig.models import _budget
+
+    est = CNNClassifier(random_state=0)
+    small = est._fit_args(36, None, None)  # a UCR-sized training set
+    assert small["batch_size"] == 4 and small["epochs"] == 334
+    schedules = [
+        c
+        for c in small["callbacks"]
+        if isinstance(c, keras.callbacks.ReduceLROnPlateau)
+    ]
+    assert len(schedules) == 1 and schedules[0].monitor == "loss"
+    large = est._fit_args(100_000, None, None)
+    assert large["batch_size"] == 32 and large["epochs"] == _budget.MIN_EPOCHS
+    explicit = CNNClassifier(epochs=5, batch_size=8)._fit_args(36, None, None)
+    assert (explicit["batch_size"], explicit["epochs"]) == (8, 5)
+    assert not any(
+        isinstance(c, keras.callbacks.ReduceLROnPlateau) for c in explicit["callbacks"]
+    )
+    # partial_fit's one epoch and fit(..., epochs=) are explicit too.
+    assert est._fit_args(36, 1, None)["epochs"] == 1
+    assert est._fit_args(36, None, {"epochs": 3})["epochs"] == 3

@@ -49,6 +49,7 @@ class _TransformerMixin(FamilyMixin):
         keyword("lowercase", True, "bool"),
     )
     _parameter_docs = {
+        **FamilyMixin._parameter_docs,
         "vocabulary_size": (
             "int or None",
             "Text: the largest vocabulary to learn (None: 2000). Token ids: the "
