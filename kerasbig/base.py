@@ -460,11 +460,6 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         outputs = self._predict_outputs(X, **kwargs)
         return self.target_encoder_.inverse_transform(outputs)
 
-    def _predict_raw(self, X, **kwargs) -> np.ndarray:
-        """The model's output for ``X`` as a float64 (n_samples, units) array."""
-        out = np.asarray(self._predict_outputs(X, **kwargs), dtype=np.float64)
-        return out.reshape(out.shape[0], -1)
-
     def _predict_outputs(self, X, **kwargs):
         """The model's outputs for ``X``; ``kwargs`` go to ``keras.Model.predict``
         for this call, over the ``predict__`` parameters."""

@@ -8,7 +8,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_class_weight
 
-from kerasbig import encoders
+from kerasbig import compiling, encoders
 from kerasbig.base import BaseKerasEstimator, one_epoch_kwargs
 from kerasbig.docstrings import document
 from kerasbig.parameters import NONE, Options, Satisfies
@@ -19,22 +19,10 @@ from kerasbig.targets import ONEHOT as _ONEHOT
 from kerasbig.targets import ClassifierTargetEncoder
 
 
-def _loss_key(loss) -> str:
-    """A comparable name for a loss given as a string, class, instance or function."""
-    if isinstance(loss, str):
-        name = loss
-    elif isinstance(loss, type):
-        name = loss.__name__
-    else:
-        name = getattr(loss, "name", None) or getattr(
-            loss, "__name__", type(loss).__name__
-        )
-    return str(name).replace("_", "").lower()
-
-
 def _is_one_hot_loss(loss) -> bool:
-    key = _loss_key(loss)
-    return key.startswith("categorical") or key in {"kldivergence", "kld"}
+    """True for losses that compare probability rows with one-hot rows."""
+    name = compiling.loss_name(loss) or ""
+    return name.startswith("categorical") or name == "kl_divergence"
 
 
 @document
@@ -242,7 +230,8 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
         if encoders.custom_targets(self):
             outputs = self._predict_outputs(X, **kwargs)
             return self.target_encoder_.inverse_transform(outputs, return_proba=True)
-        raw = self._predict_raw(X, **kwargs)
+        out = np.asarray(self._predict_outputs(X, **kwargs), dtype=np.float64)
+        raw = out.reshape(out.shape[0], -1)
         if self.n_classes_ == 1:  # the one class seen in fit is certain
             return np.ones((raw.shape[0], 1))
         if getattr(self.model_.loss, "from_logits", False):

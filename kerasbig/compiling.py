@@ -324,30 +324,44 @@ def check_has_loss(model) -> None:
         )
 
 
-def _loss_name(loss) -> str | None:
-    """A comparable name for a loss given as a name, class or instance."""
+def loss_name(loss) -> str | None:
+    """The snake-case name of a loss given as a name, class, instance or
+    function (aliases resolved: ``"mse"`` -> ``"mean_squared_error"``); None
+    for a list or dict of losses.
+
+    Examples
+    --------
+    >>> loss_name("kld"), loss_name(keras.losses.CategoricalCrossentropy)
+    ('kl_divergence', 'categorical_crossentropy')
+    """
     if isinstance(loss, str):
         try:
             loss = keras.losses.get(loss)
         except (ValueError, TypeError):
             return loss
-        loss = getattr(loss, "fn", loss)
-    elif not isinstance(loss, (type, keras.losses.Loss)):
-        return None  # a function, or a list or dict of losses
+    elif isinstance(loss, type):
+        try:
+            loss = loss()
+        except TypeError:  # a class that needs arguments: its own name
+            pass
+    elif not callable(loss):
+        return None  # a list or dict of losses
     if isinstance(loss, keras.losses.Loss):
         loss = getattr(loss, "fn", type(loss))
-    name = getattr(loss, "__name__", str(loss))
+    name = getattr(loss, "__name__", type(loss).__name__)
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("__", "_")
 
 
 def check_same_loss(model, loss, default) -> None:
     """A ``loss=`` the user set must be the loss the model was compiled with
     (a builder that compiles its model would otherwise override it silently)."""
-    given = _loss_name(loss)
-    got = _loss_name(getattr(model, "loss", None))
-    if loss in (None, "auto") or given is None or got is None:
+    compared = (str, type, keras.losses.Loss)  # as scikeras: no functions
+    if loss in (None, "auto") or not isinstance(loss, compared):
         return
-    if given != _loss_name(default) and given != got:
+    if not isinstance(getattr(model, "loss", None), compared):
+        return
+    given, got = loss_name(loss), loss_name(model.loss)
+    if given != loss_name(default) and given != got:
         raise ValueError(
             f"loss={loss!r} but model compiled with {model.loss!r}: the "
             "model-building function compiled the model with another loss. "
