@@ -41,6 +41,7 @@ from kerasbig import (
     fast_predict,
     pickling,
     precision,
+    reuse,
     signatures,
 )
 from kerasbig import parameters as p
@@ -66,6 +67,18 @@ def _unchanged_on_error(estimator) -> Iterator[None]:
         estimator.__dict__.clear()
         estimator.__dict__.update(saved)
         raise
+
+
+def _holds_callback_instance(obj: Any) -> bool:
+    """Whether ``obj`` (callbacks as parameters give them) holds a
+    ``keras.callbacks.Callback`` instance rather than only classes."""
+    if isinstance(obj, keras.callbacks.Callback):
+        return True
+    if isinstance(obj, dict):
+        obj = obj.values()
+    if isinstance(obj, (list, tuple, type({}.values()))):
+        return any(_holds_callback_instance(item) for item in obj)
+    return False
 
 
 _BATCH_SIZE = [p.NONE, p.Interval(int, 1), p.Options(-1)]
@@ -163,7 +176,33 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         )
 
     def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "model_")
+        return "model_" in self.__dict__
+
+    @property
+    def model_(self) -> keras.Model:
+        """The fitted ``keras.Model`` (read from outside, it is never handed to
+        another fit: :mod:`kerasbig.reuse`)."""
+        try:
+            model = self.__dict__["model_"]
+        except KeyError:
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute 'model_'"
+            ) from None
+        reuse.mark_escaped(model)
+        return model
+
+    @model_.setter
+    def model_(self, model: keras.Model) -> None:
+        self.__dict__["model_"] = model
+
+    @model_.deleter
+    def model_(self) -> None:
+        del self.__dict__["model_"]
+
+    @property
+    def _model(self) -> keras.Model:
+        """``model_`` for the estimator's own use (does not mark it escaped)."""
+        return self.__dict__["model_"]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -257,12 +296,12 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
             if not encoders.custom_targets(self):
                 sample_weight = self._sample_weight(sample_weight, y_model)
-                y_model = self._targets_for_model(y_model, self.model_, self._units)
+                y_model = self._targets_for_model(y_model, self._model, self._units)
             X = encoders.encode_features(self, X, reset=False)
-            compiling.check_has_loss(self.model_)
+            compiling.check_has_loss(self._model)
             with seeded(seed_from_random_state(self.random_state)):
                 history = self._train(
-                    self.model_, X, y_model, sample_weight, epochs, fit_kwargs
+                    self._model, X, y_model, sample_weight, epochs, fit_kwargs
                 )
             if epochs is None:
                 self.history_ = {}
@@ -286,6 +325,9 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
             model = self._make_model(X_model, seed, copy_model)
             units = encoders.model_units(self, model, X_model)
             self._compile(model, units, placement)
+        if copy_model and placement is None:  # a model of ours, on one device
+            model = reuse.take(model)
+        reuse.own(self, model)
         self.model_, self._units, self._placement = model, units, placement
         self.history_ = {}
         return X, y
@@ -428,6 +470,9 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         placement = self.__dict__.get("_placement")
         encoders.check_plain_arrays(X, y, placement)
         fit_args = self._fit_args(encoders.n_rows(X), epochs, fit_kwargs)
+        routed = route(self._free_and_routed(), "fit")
+        if _holds_callback_instance((self.callbacks, routed, fit_kwargs)):
+            reuse.mark_escaped(model)  # the callback's .model keeps it
         X, y, sample_weight, fit_args = distribute.prepare_fit(
             X, y, sample_weight, fit_args, placement
         )
@@ -475,7 +520,9 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         if predict_args["batch_size"] == -1:
             predict_args["batch_size"] = max(encoders.n_rows(X), 1)
         placement = self.__dict__.get("_placement")
-        return fast_predict.predict(self.model_, X, predict_args, placement)
+        if _holds_callback_instance((self.callbacks, routed, kwargs)):
+            reuse.mark_escaped(self._model)  # the callback's .model keeps it
+        return fast_predict.predict(self._model, X, predict_args, placement)
 
     # ------------------------------------------------------------------
     # Target hooks, filled in by KerasClassifier and KerasRegressor

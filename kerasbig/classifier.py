@@ -234,7 +234,7 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
         raw = out.reshape(out.shape[0], -1)
         if self.n_classes_ == 1:  # the one class seen in fit is certain
             return np.ones((raw.shape[0], 1))
-        if getattr(self.model_.loss, "from_logits", False):
+        if getattr(self._model.loss, "from_logits", False):
             activation = (
                 keras.activations.sigmoid
                 if raw.shape[1] == 1 or self.target_type_ == _MULTILABEL
