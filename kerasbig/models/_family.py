@@ -27,12 +27,18 @@ of :class:`kerasbig.base.BaseKerasEstimator`:
 ``_extra_callbacks``
     ``keras.callbacks.EarlyStopping`` when ``early_stopping=True``.
 
+:class:`BackboneMixin` (the CNN and the Transformer) adds ``backbone`` and
+``trainable_backbone``: with a KerasHub preset, ``_make_model`` loads its
+pretrained backbone and puts the family's head on it
+(:mod:`kerasbig.models.backbones`) instead of calling the builder.
+
 :func:`family_init` composes each estimator's constructor from its builder's
 arguments and the shared training parameters (see :mod:`kerasbig.signatures`).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -42,7 +48,7 @@ from sklearn.base import is_classifier
 
 from kerasbig import precision
 from kerasbig.base import BaseKerasEstimator
-from kerasbig.models import _budget
+from kerasbig.models import _budget, backbones
 from kerasbig.models._inputs import (
     MAX_LENGTH,
     TRUNCATION,
@@ -51,7 +57,7 @@ from kerasbig.models._inputs import (
     pad_list,
     report_long,
 )
-from kerasbig.parameters import NONE, Boolean, Interval
+from kerasbig.parameters import NONE, Boolean, Interval, Satisfies
 from kerasbig.routing import destination_of
 from kerasbig.signatures import Parameter, keyword, make_init, parameters_of
 
@@ -322,3 +328,111 @@ class FamilyMixin:
                 restore_best_weights=True,
             )
         ]
+
+
+class BackboneMixin(FamilyMixin):
+    """A family whose network may instead be a pretrained KerasHub backbone.
+
+    With ``backbone=None`` (the default) nothing changes. With a preset, the
+    backbone replaces the network the builder would build; the head keeps
+    the builder arguments named in ``_kept_with_backbone``. Setting any other
+    architecture parameter (or one in ``_also_replaced_by_backbone``) away
+    from its default raises ``ValueError`` in ``fit``: it describes a network
+    that is not built. Subclasses fill in ``_on_backbone``.
+    """
+
+    _backbone_parameters = (
+        keyword("backbone", None, "str | os.PathLike | None"),
+        keyword("trainable_backbone", False, "bool"),
+    )
+    _kept_with_backbone: tuple[str, ...] = ("dense_units", "dropout", "global_pooling")
+    _also_replaced_by_backbone: tuple[str, ...] = ()
+    _parameter_constraints = {
+        "backbone": [
+            NONE,
+            Satisfies(backbones.is_preset, "a KerasHub preset name or directory"),
+        ],
+        "trainable_backbone": [Boolean()],
+    }
+    _parameter_docs = {
+        **FamilyMixin._parameter_docs,
+        "backbone": (
+            "str, path or None",
+            "A pretrained KerasHub backbone: a preset name (e.g. "
+            '``"bert_tiny_en_uncased"``, ``"resnet_18_imagenet"``; downloaded '
+            "once, which needs network access) or the path of a local preset "
+            "directory (written by ``save_to_preset``). The network is then the "
+            "backbone, pooled by ``global_pooling``, followed by the head "
+            "(``dense_units``, ``dropout``, the output layer); the other "
+            "architecture parameters must keep their defaults. A preset that "
+            "cannot be loaded raises ValueError before any training. None: the "
+            "family's own network. See docs/backbones.md.",
+        ),
+        "trainable_backbone": (
+            "bool",
+            "With ``backbone``: fine-tune its weights (True) or keep them frozen "
+            "(False; the backbone then runs in inference mode, dropout off). "
+            "Fine-tuning wants a small learning rate, e.g. "
+            "``optimizer__learning_rate=2e-5``.",
+        ),
+    }
+
+    @classmethod
+    def _replaced_by_backbone(cls) -> tuple[str, ...]:
+        """The parameters that describe the network a backbone replaces."""
+        names = cls._architecture_names() + cls._also_replaced_by_backbone
+        return tuple(n for n in names if n not in cls._kept_with_backbone)
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.backbone is None:
+            return
+        defaults = inspect.signature(type(self).__init__).parameters
+        changed = [
+            f"{name}={getattr(self, name)!r}"
+            for name in self._replaced_by_backbone()
+            if not _same(getattr(self, name), defaults[name].default)
+        ]
+        if changed:
+            kept = ", ".join(self._kept_with_backbone)
+            raise ValueError(
+                f"{type(self).__name__}(backbone={self.backbone!r}) uses the "
+                f"pretrained backbone as its network, so {', '.join(changed)} "
+                f"would change nothing; leave them at their defaults. With a "
+                f"backbone, the head's parameters apply: {kept}."
+            )
+
+    def _make_model(
+        self, X: np.ndarray, seed: int | None, copy_model: bool = True
+    ) -> keras.Model:
+        if self.backbone is None:
+            return super()._make_model(X, seed, copy_model)
+        n_outputs, activation = self._head()
+        dtype = precision.resolve(self.precision)
+        backbone = backbones.load_backbone(self.backbone, dtype=dtype)
+        head = {name: getattr(self, name) for name in self._kept_with_backbone}
+        return self._on_backbone(
+            backbone,
+            n_outputs,
+            output_activation=activation,
+            trainable=self.trainable_backbone,
+            **head,
+            seed=seed,
+            dtype=dtype,
+        )
+
+    def _on_backbone(
+        self, backbone: keras.Model, n_outputs: int, **arguments: Any
+    ) -> keras.Model:
+        """The network: ``backbone`` with the head ``arguments`` describe."""
+        raise NotImplementedError
+
+
+def _same(value: Any, default: Any) -> bool:
+    """``value == default``, lists equal to tuples, anything ambiguous unequal."""
+    if isinstance(value, list):
+        value = tuple(value)
+    try:
+        return bool(value is default or value == default)
+    except (TypeError, ValueError):
+        return False

@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import keras
+
 from kerasbig.classifier import KerasClassifier
 from kerasbig.docstrings import document
-from kerasbig.models._family import FamilyMixin, family_init
+from kerasbig.models import backbones
+from kerasbig.models._family import BackboneMixin, family_init
 from kerasbig.models.cnn.builder import build_cnn
 from kerasbig.regressor import KerasRegressor
 
 
-class _CNNMixin(FamilyMixin):
-    """Series (Conv1D) and images (Conv2D); lists of series are padded with 0."""
+class _CNNMixin(BackboneMixin):
+    """Series (Conv1D) and images (Conv2D); lists of series are padded with 0.
+
+    With ``backbone``, images only: the preset's image converter (inside the
+    model) resizes and scales them for the pretrained image backbone.
+    """
 
     _builder = staticmethod(build_cnn)
     _ranks = (2, 3, 4)
     _images = True
+    _kept_with_backbone = (*BackboneMixin._kept_with_backbone, "augmentation")
+
+    def _on_backbone(
+        self, backbone: keras.Model, n_outputs: int, **arguments: Any
+    ) -> keras.Model:
+        return backbones.build_on_backbone(
+            backbone,
+            self.input_shape_,
+            n_outputs,
+            converter=backbones.load_image_converter(self.backbone),
+            **arguments,
+        )
 
 
 @document
@@ -32,6 +53,15 @@ class CNNClassifier(_CNNMixin, KerasClassifier):
     ``max_length``); a list of images must share one shape (see
     :class:`kerasbig.preprocessing.ImageResizer`). Predict takes the same kind of
     input as fit.
+
+    With ``backbone`` (a KerasHub preset name or directory, e.g.
+    ``"resnet_18_imagenet"``) the network is that pretrained image backbone,
+    frozen or fine-tuned (``trainable_backbone``), pooled by
+    ``global_pooling`` and followed by the same head (``dense_units``,
+    ``dropout``, output layer): :func:`kerasbig.models.build_on_backbone`.
+    ``X`` must then be images with the backbone's channels; the preset's image
+    converter, inside the model, resizes and scales them. See
+    docs/backbones.md.
 
     {parameters_and_attributes}
 
@@ -52,7 +82,11 @@ class CNNClassifier(_CNNMixin, KerasClassifier):
     (None, 8, 8, 1)
     """
 
-    __init__ = family_init(build_cnn, classifier=True)
+    __init__ = family_init(
+        build_cnn,
+        classifier=True,
+        input_parameters=BackboneMixin._backbone_parameters,
+    )
 
 
 @document
@@ -61,7 +95,7 @@ class CNNRegressor(_CNNMixin, KerasRegressor):
 
     The network is :func:`kerasbig.models.build_cnn` with one linear output
     unit per target column; the loss defaults to mean squared error. Input
-    ``X`` as for :class:`CNNClassifier`.
+    ``X`` as for :class:`CNNClassifier`, and ``backbone`` as there.
 
     {parameters_and_attributes}
 
@@ -78,4 +112,8 @@ class CNNRegressor(_CNNMixin, KerasRegressor):
     (4,)
     """
 
-    __init__ = family_init(build_cnn, classifier=False)
+    __init__ = family_init(
+        build_cnn,
+        classifier=False,
+        input_parameters=BackboneMixin._backbone_parameters,
+    )

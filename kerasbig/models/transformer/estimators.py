@@ -3,11 +3,15 @@ scikit-learn estimators, for numeric sequences, token ids and raw text."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import keras
 import numpy as np
 
 from kerasbig.classifier import KerasClassifier
 from kerasbig.docstrings import document
-from kerasbig.models._family import FamilyMixin, family_init
+from kerasbig.models import backbones
+from kerasbig.models._family import BackboneMixin, family_init
 from kerasbig.models._inputs import (
     as_texts,
     default_text_length,
@@ -27,7 +31,7 @@ INPUT_TYPES = ("auto", "numeric", "tokens", "text")
 DEFAULT_TEXT_VOCABULARY = 2000
 
 
-class _TransformerMixin(FamilyMixin):
+class _TransformerMixin(BackboneMixin):
     """Three kinds of input: numeric sequences, token ids and raw text.
 
     ``input_type_`` records which one ``fit`` saw; ``predict`` takes the same.
@@ -35,6 +39,10 @@ class _TransformerMixin(FamilyMixin):
     three go through the base's one validation path: ``_input_to_array``
     tokenises text and pads lists of token ids, ``validate_data`` checks the
     array, ``_array_for_model`` checks the ids against the vocabulary.
+
+    With ``backbone``, raw text only: the preset's preprocessor (its
+    tokenizer, ``preprocessor_``) turns texts into its features (token ids,
+    padding mask, ...), stacked as ``(n, length, n_features)`` integers.
     """
 
     _builder = staticmethod(build_transformer)
@@ -47,9 +55,12 @@ class _TransformerMixin(FamilyMixin):
     _input_parameters = (
         keyword("input_type", "auto", "str"),
         keyword("lowercase", True, "bool"),
+        *BackboneMixin._backbone_parameters,
     )
+    _kept_with_backbone = (*BackboneMixin._kept_with_backbone, "max_length")
+    _also_replaced_by_backbone = ("lowercase",)
     _parameter_docs = {
-        **FamilyMixin._parameter_docs,
+        **BackboneMixin._parameter_docs,
         "vocabulary_size": (
             "int or None",
             "Text: the largest vocabulary to learn (None: 2000). Token ids: the "
@@ -63,7 +74,9 @@ class _TransformerMixin(FamilyMixin):
             "texts' lengths in WordPiece pieces, rounded up to a multiple of 8, "
             "at most 256 (the few longer texts are cut silently); for token "
             "lists and sequences, the longest training one. Attention costs "
-            "the square of the length.",
+            "the square of the length. With ``backbone``: the sequence length "
+            "of the preset's preprocessor (special tokens included); None: the "
+            "same rule on its tokens, at most the preset's sequence length.",
         ),
         "input_type": (
             '{"auto", "numeric", "tokens", "text"}',
@@ -72,7 +85,8 @@ class _TransformerMixin(FamilyMixin):
         ),
         "lowercase": (
             "bool",
-            "Text only: lowercase before splitting into WordPiece pieces.",
+            "Text only: lowercase before splitting into WordPiece pieces. With "
+            "``backbone``, the preset's tokenizer decides (keep the default).",
         ),
     }
     _input_attributes = (
@@ -80,6 +94,8 @@ class _TransformerMixin(FamilyMixin):
         "input_shape_",
         "encoder_",
         "vocabulary_size_",
+        "preprocessor_",
+        "backbone_inputs_",
         "n_features_in_",
     )
     _attribute_docs = {
@@ -96,6 +112,16 @@ class _TransformerMixin(FamilyMixin):
         "vocabulary_size_": (
             "int",
             "Text and token ids: the number of ids the embedding covers.",
+        ),
+        "preprocessor_": (
+            "keras_hub.models.TextClassifierPreprocessor",
+            "With ``backbone``: the preset's preprocessor, its "
+            "``sequence_length`` set to the training length.",
+        ),
+        "backbone_inputs_": (
+            "tuple of str",
+            "With ``backbone``: the preprocessor's outputs, in the order they "
+            "are stacked on the last axis of the model's input.",
         ),
         "n_features_in_": (
             "int",
@@ -137,6 +163,11 @@ class _TransformerMixin(FamilyMixin):
                 f"input_type={kind!r}, but X is text (strings); use "
                 "input_type='auto' or 'text' to learn from raw text."
             )
+        if self.backbone is not None and kind != "text":
+            raise ValueError(
+                f"backbone={self.backbone!r} reads raw text: X must be a 1-D list, "
+                f"array or Series of strings, got {kind} input."
+            )
         if kind == "numeric" and self.vocabulary_size is not None:
             raise ValueError(
                 f"vocabulary_size={self.vocabulary_size!r} applies to token ids and "
@@ -148,12 +179,17 @@ class _TransformerMixin(FamilyMixin):
         kind = self._input_kind(X, reset)
         if reset:
             self.input_type_ = kind
+            if self.backbone is None:
+                for attr in ("preprocessor_", "backbone_inputs_"):
+                    self.__dict__.pop(attr, None)
         if kind == "numeric":
             if reset:
                 self.__dict__.pop("encoder_", None)
                 self.__dict__.pop("vocabulary_size_", None)
             X, facts = super()._input_to_array(X, reset)
             return X, {**facts, "kind": kind}
+        if kind == "text" and self._on_pretrained(reset):
+            return self._backbone_features(X, reset), {"kind": "pretrained"}
         if kind == "text":
             return self._text_ids(X, reset), {"kind": kind, "listed": True}
         listed = is_sequence_list(X)
@@ -172,11 +208,16 @@ class _TransformerMixin(FamilyMixin):
     def _array_for_model(self, X, reset: bool, facts: dict) -> np.ndarray:
         if facts["kind"] == "numeric":
             return super()._array_for_model(X, reset, facts)
-        if facts["kind"] == "text" and reset:
+        if facts["kind"] in ("text", "pretrained") and reset:
             # Texts have no columns: the ids' width is the model's business.
             for attr in ("n_features_in_", "feature_names_in_"):
                 self.__dict__.pop(attr, None)
             self.X_shape_, self.X_dtype_ = (len(X),), np.dtype(object)
+        if facts["kind"] == "pretrained":
+            features = X.astype(np.int32)
+            if reset:
+                self.input_shape_ = features.shape[1:]
+            return features
         ids = self._checked_ids(X, reset, facts["listed"])
         if reset:
             self.input_shape_ = ids.shape[1:]
@@ -185,6 +226,61 @@ class _TransformerMixin(FamilyMixin):
     # ------------------------------------------------------------------
     # Text and token ids
     # ------------------------------------------------------------------
+    def _on_pretrained(self, reset: bool) -> bool:
+        """Whether text goes to a pretrained backbone: in fit, as ``backbone``
+        says; in predict, as the fit did."""
+        if reset:
+            return self.backbone is not None
+        return "preprocessor_" in self.__dict__
+
+    def _backbone_features(self, X, reset: bool) -> np.ndarray:
+        """Raw text -> the preset preprocessor's features, (n, length, n_features).
+
+        In fit, the preset's preprocessor is loaded and its sequence length
+        set: ``max_length``, or the rule of ``default_text_length`` (at most
+        the preset's own length).
+        """
+        texts = as_texts(X)
+        if reset:
+            for attr in ("encoder_", "vocabulary_size_"):
+                self.__dict__.pop(attr, None)
+            preprocessor = backbones.load_text_preprocessor(self.backbone)
+            lengths = backbones.text_lengths(preprocessor, texts)
+            if self.max_length is not None:
+                length = self.max_length
+                report_long(lengths, length, self.truncation, what="text")
+            elif lengths:
+                length = min(default_text_length(lengths), preprocessor.sequence_length)
+            else:
+                length = preprocessor.sequence_length
+            preprocessor.sequence_length = length
+        else:
+            preprocessor = self.preprocessor_
+            lengths = backbones.text_lengths(preprocessor, texts)
+            report_long(
+                lengths,
+                preprocessor.sequence_length,
+                self.truncation,
+                what="text",
+                limit="the training length",
+            )
+        features, names = backbones.encode_texts(preprocessor, texts)
+        if reset:
+            self.preprocessor_, self.backbone_inputs_ = preprocessor, names
+        return features
+
+    def _on_backbone(
+        self, backbone: keras.Model, n_outputs: int, **arguments: Any
+    ) -> keras.Model:
+        arguments.pop("max_length")  # already the preprocessor's length
+        return backbones.build_on_backbone(
+            backbone,
+            self.input_shape_,
+            n_outputs,
+            feature_names=self.backbone_inputs_,
+            **arguments,
+        )
+
     def _text_ids(self, X, reset: bool) -> np.ndarray:
         """Raw text -> (n, length) ids, learning the vocabulary in fit."""
         texts = as_texts(X)
@@ -296,6 +392,15 @@ class TransformerClassifier(_TransformerMixin, KerasClassifier):
     * ``input_type="tokens"``: integer token ids, ``(n_samples, length)`` or a
       list of variable-length lists, 0 being padding (masked).
 
+    With ``backbone`` (a KerasHub preset name or directory, e.g.
+    ``"bert_tiny_en_uncased"``) ``X`` is raw text only: the preset's own
+    preprocessor (``preprocessor_``) tokenises it to ``max_length`` tokens,
+    and the network is the pretrained text backbone, frozen or fine-tuned
+    (``trainable_backbone``), pooled by ``global_pooling`` (``"mean"`` over
+    the tokens, or ``"first"``, the ``[CLS]`` token) and followed by the same
+    head (``dense_units``, ``dropout``, output layer):
+    :func:`kerasbig.models.build_on_backbone`. See docs/backbones.md.
+
     {parameters_and_attributes}
 
     See Also
@@ -332,7 +437,8 @@ class TransformerRegressor(_TransformerMixin, KerasRegressor):
     output unit per target column; the loss defaults to mean squared error.
     Input ``X`` as for :class:`TransformerClassifier`: numeric sequences, raw
     text (a WordPiece vocabulary is learned in ``fit``), or token ids with
-    ``input_type="tokens"``.
+    ``input_type="tokens"``; with ``backbone``, raw text through a pretrained
+    KerasHub backbone, as there.
 
     {parameters_and_attributes}
 
