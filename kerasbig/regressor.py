@@ -79,12 +79,16 @@ class KerasRegressor(RegressorMixin, BaseKerasEstimator):
             epochs=1,
         )
 
+    # The model families train on standardized targets (see
+    # RegressorTargetEncoder); the general wrapper, like scikeras, does not.
+    _standardize_targets = False
+
     @property
     def target_encoder(self) -> RegressorTargetEncoder:
         """Targets <-> model outputs
         (:class:`~kerasbig.targets.RegressorTargetEncoder`); a subclass may
         return its own transformer (:mod:`kerasbig.encoders`)."""
-        return RegressorTargetEncoder()
+        return RegressorTargetEncoder(standardize=self._standardize_targets)
 
     def _default_loss(self, units: int):
         return "mean_squared_error"

@@ -159,12 +159,24 @@ class ClassifierTargetEncoder(TargetEncoder):
 class RegressorTargetEncoder(TargetEncoder):
     """Targets <-> a float32 ``(n_samples, n_outputs)`` array.
 
+    Parameters
+    ----------
+    standardize : bool, default=False
+        Train on each target column minus its mean, divided by its standard
+        deviation (a constant column is only centred), and map the network's
+        outputs back. The model families do: a network's output layer starts
+        near 0 with unit scale, so targets far from that (a fat content in
+        percent, counts in thousands) otherwise take most of the training to
+        reach. The loss and metrics in ``history_`` are then on that scale.
+
     Attributes
     ----------
     target_type_ : str
         ``type_of_target`` of the fitted ``y``.
     n_outputs_ : int
         The number of target columns.
+    mean_, scale_ : ndarray of shape (n_outputs,)
+        With ``standardize``: each column's mean and standard deviation.
 
     Examples
     --------
@@ -175,15 +187,28 @@ class RegressorTargetEncoder(TargetEncoder):
     (1, 1)
     >>> enc.inverse_transform(np.array([[3.0]], dtype="float32"))
     array([3.], dtype=float32)
+    >>> enc = RegressorTargetEncoder(standardize=True).fit(np.array([10.0, 30.0]))
+    >>> enc.transform(np.array([10.0, 20.0])).ravel().tolist()
+    [-1.0, 0.0]
+    >>> enc.inverse_transform(np.array([[1.0]], dtype="float32"))
+    array([30.], dtype=float32)
     """
 
     _metadata = ("target_type_", "n_outputs_")
+
+    def __init__(self, standardize: bool = False):
+        self.standardize = standardize
 
     def fit(self, y, *args):
         y = np.asarray(y)
         self.target_type_ = type_of_target(y)
         self.n_outputs_ = _columns(y)
         self._one_dimensional = y.ndim == 1
+        if self.standardize:
+            columns = y.reshape(len(y), -1).astype(np.float64)
+            self.mean_ = columns.mean(axis=0)
+            scale = columns.std(axis=0)
+            self.scale_ = np.where(scale > 0, scale, 1.0)
         return self
 
     def transform(self, y) -> np.ndarray:
@@ -194,7 +219,10 @@ class RegressorTargetEncoder(TargetEncoder):
                 f"Detected ``y`` to have {_columns(y)} column(s), but the "
                 f"regressor was fitted on y with {self.n_outputs_}."
             )
-        return y.reshape(len(y), self.n_outputs_)
+        y = y.reshape(len(y), self.n_outputs_)
+        if self.standardize:
+            y = ((y - self.mean_) / self.scale_).astype(np.float32)
+        return y
 
     def inverse_transform(self, outputs) -> np.ndarray:
         """Predictions shaped like the fitted ``y``, in the network's float dtype
@@ -205,6 +233,8 @@ class RegressorTargetEncoder(TargetEncoder):
         if outputs.dtype not in (np.float32, np.float64):
             outputs = outputs.astype(np.float32)
         outputs = outputs.reshape(len(outputs), -1)
+        if self.standardize:
+            outputs = (outputs * self.scale_ + self.mean_).astype(outputs.dtype)
         return outputs.ravel() if self._one_dimensional else outputs
 
 

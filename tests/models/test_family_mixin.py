@@ -248,3 +248,24 @@ def test_training_budget_scales_with_the_data_and_explicit_values_win():
     # partial_fit's one epoch and fit(..., epochs=) are explicit too.
     assert est._fit_args(36, 1, None)["epochs"] == 1
     assert est._fit_args(36, None, {"epochs": 3})["epochs"] == 3
+
+
+@pytest.mark.parametrize("regressor", [CNNRegressor, RNNRegressor, TransformerRegressor])
+def test_family_regressors_train_on_standardized_targets(regressor):
+    """Targets far from the output layer's starting scale (1000 +- 50) are
+    learned in a few epochs, and predictions come back on the user's scale."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 12, 1)).astype("float32")
+    y = 1000.0 + 50.0 * X[:, :, 0].mean(axis=1) * np.sqrt(12)
+    reg = regressor(**TINY[regressor], epochs=15, batch_size=16, random_state=0)
+    reg.fit(X, y)
+    assert reg.target_encoder_.standardize
+    np.testing.assert_allclose(reg.target_encoder_.mean_, [y.mean()], rtol=1e-6)
+    assert abs(reg.predict(X).mean() - 1000.0) < 25.0
+    assert reg.score(X, y) > 0.3
+
+
+def test_the_general_regressor_does_not_standardize_targets():
+    from kerasbig import KerasRegressor
+
+    assert not KerasRegressor().target_encoder.standardize
