@@ -250,7 +250,9 @@ def test_training_budget_scales_with_the_data_and_explicit_values_win():
     assert est._fit_args(36, None, {"epochs": 3})["epochs"] == 3
 
 
-@pytest.mark.parametrize("regressor", [CNNRegressor, RNNRegressor, TransformerRegressor])
+@pytest.mark.parametrize(
+    "regressor", [CNNRegressor, RNNRegressor, TransformerRegressor]
+)
 def test_family_regressors_train_on_standardized_targets(regressor):
     """Targets far from the output layer's starting scale (1000 +- 50) are
     learned in a few epochs, and predictions come back on the user's scale."""
