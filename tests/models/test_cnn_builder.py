@@ -41,12 +41,28 @@ def test_output_shape_conv_kind_and_uncompiled(input_shape, conv):
     assert model.input_shape == (None, *input_shape)
     assert model.output_shape == (None, 3)
     assert not model.compiled
-    assert len(layers_of(model, conv)) == 2
+    # the defaults: 3 blocks for a series (the FCN), 2 for an image
+    assert len(layers_of(model, conv)) == (3 if conv is keras.layers.Conv1D else 2)
     assert model.name == "cnn"
     assert build_cnn(input_shape, 3, name="digits", **TINY).name == "digits"
     x = np.random.default_rng(0).normal(size=(4, *input_shape)).astype("float32")
     probabilities = np.asarray(model(x))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_defaults_are_the_fcn_for_series_and_a_small_convnet_for_images():
+    series = build_cnn((50, 1), 2)
+    convs = layers_of(series, keras.layers.Conv1D)
+    assert [c.filters for c in convs] == [128, 256, 128]
+    assert [c.kernel_size for c in convs] == [(8,), (5,), (3,)]
+    assert not layers_of(series, keras.layers.MaxPooling1D)
+    images = build_cnn((8, 8, 1), 10)
+    convs = layers_of(images, keras.layers.Conv2D)
+    assert [c.filters for c in convs] == [32, 64]
+    assert [c.kernel_size for c in convs] == [(3, 3), (3, 3)]
+    assert len(layers_of(images, keras.layers.MaxPooling2D)) == 1
+    four = layers_of(build_cnn((50, 1), 2, n_blocks=4), keras.layers.Conv1D)
+    assert [(c.filters, c.kernel_size) for c in four] == [(128, (5,))] * 4
 
 
 @pytest.mark.parametrize("input_shape", [(8,), (2, 3, 4, 5), ()])
@@ -258,14 +274,18 @@ def test_output_dtype_follows_the_global_policy_when_dtype_is_none():
             ValueError,
             r"filters .*2 positive integers.*3 entries",
         ),
-        ({"n_blocks": 3}, ValueError, r"filters .*3 positive integers.*2 entries"),
+        (
+            {"n_blocks": 3, "filters": (32, 64)},
+            ValueError,
+            r"filters .*3 positive integers.*2 entries",
+        ),
         ({"filters": "8"}, TypeError, r"filters .*'8'"),
         ({"kernel_size": 0}, ValueError, r"kernel_size .* got 0"),
         ({"kernel_size": (3, 3, 3)}, ValueError, r"kernel_size .*2 positive"),
         (
             {"pooling": "min"},
             ValueError,
-            r"pooling must be one of 'max', 'mean', None; got 'min'",
+            r"pooling must be one of 'auto', 'max', 'mean', None; got 'min'",
         ),
         ({"pooling": "avg"}, ValueError, r"pooling .*'max', 'mean', None; got 'avg'"),
         ({"global_pooling": "sum"}, ValueError, r"global_pooling .*'sum'"),

@@ -1,4 +1,11 @@
-"""A small convolutional network for images (Conv2D) and series (Conv1D)."""
+"""A convolutional network for images (Conv2D) and series (Conv1D).
+
+With the defaults, a series gets Wang et al.'s fully convolutional network
+(FCN, 2017: three blocks of 128, 256 and 128 filters with windows 8, 5 and 3,
+no pooling between blocks, global average pooling), the time-series baseline
+of Fawaz et al. 2019; an image gets two blocks of 32 and 64 3x3 filters with
+max pooling between them.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +24,10 @@ def build_cnn(
     n_outputs: int,
     *,
     output_activation: Literal["softmax", "sigmoid", "linear"] | None = "softmax",
-    n_blocks: int = 2,
-    filters: int | Sequence[int] = (32, 64),
-    kernel_size: int | Sequence[int] = 3,
-    pooling: Literal["max", "mean"] | None = "max",
+    n_blocks: int | None = None,
+    filters: int | Sequence[int] | None = None,
+    kernel_size: int | Sequence[int] | None = None,
+    pooling: Literal["auto", "max", "mean"] | None = "auto",
     batch_norm: bool = True,
     batch_norm_momentum: float = 0.9,
     dropout: float = 0.0,
@@ -47,15 +54,19 @@ def build_cnn(
         Conv1D network, ``(height, width, channels)`` a Conv2D one. Spatial sizes
         may be ``None`` unless ``global_pooling="flatten"``.
     {output_parameters}
-    n_blocks : int, default=2
-        Number of convolutional blocks.
-    filters : int or sequence of int, default=(32, 64)
+    n_blocks : int or None, default=None
+        Number of convolutional blocks. None: 3 for series, 2 for images.
+    filters : int or sequence of int or None, default=None
         Filters per block: one int for every block, or one entry per block.
-    kernel_size : int or tuple of int, default=3
+        None: for series, 128, 256, 128 with three blocks (the FCN) and 128
+        per block otherwise; for images, 32, 64, 128, ... (doubling).
+    kernel_size : int or tuple of int or None, default=None
         Convolution window, the same for every block; a tuple gives one size per
-        spatial axis.
-    pooling : {"max", "mean", None}, default="max"
-        Pooling (size 2) between blocks: max or average pooling, or none. An
+        spatial axis. None: for series, 8, 5, 3 in the FCN's three blocks and 5
+        otherwise; for images, 3.
+    pooling : {"auto", "max", "mean", None}, default="auto"
+        Pooling (size 2) between blocks: max or average pooling, or none
+        (``"auto"``: none for series, as in the FCN, max for images). An
         axis already of size 1 is not pooled, and pooling is skipped when no axis
         can be, so small inputs (8x8 digits) work with many blocks.
     batch_norm : bool, default=True
@@ -112,15 +123,26 @@ def build_cnn(
     common = check_common(
         n_outputs, output_activation, dense_units, seed, dtype, name, "cnn"
     )
+    series = spatial_rank == 1
+    if n_blocks is None:
+        n_blocks = 3 if series else 2
     n_blocks = v.check_positive_int(n_blocks, "n_blocks")
+    fcn = series and n_blocks == 3
+    if filters is None:
+        filters = (128, 256, 128) if fcn else _default_filters(series, n_blocks)
     filters = v.check_positive_ints(filters, "filters", length=n_blocks)
-    if isinstance(kernel_size, Sequence) and not isinstance(kernel_size, str):
-        kernel_size = v.check_positive_ints(
+    if kernel_size is None:
+        kernel_sizes = [8, 5, 3] if fcn else [5 if series else 3] * n_blocks
+    elif isinstance(kernel_size, Sequence) and not isinstance(kernel_size, str):
+        size = v.check_positive_ints(
             kernel_size, "kernel_size", length=spatial_rank, per="spatial axis"
         )
+        kernel_sizes = [size] * n_blocks
     else:
-        kernel_size = v.check_positive_int(kernel_size, "kernel_size")
-    pooling = v.check_choice(pooling, "pooling", ("max", "mean", None))
+        kernel_sizes = [v.check_positive_int(kernel_size, "kernel_size")] * n_blocks
+    pooling = v.check_choice(pooling, "pooling", ("auto", "max", "mean", None))
+    if pooling == "auto":
+        pooling = None if series else "max"
     batch_norm = v.check_bool(batch_norm, "batch_norm")
     momentum = v.check_rate(batch_norm_momentum, "batch_norm_momentum")
     dropout = v.check_rate(dropout, "dropout")
@@ -144,7 +166,7 @@ def build_cnn(
     for layer in augmentation:
         x = seeds.copy_layer(layer)(x)
 
-    def conv(n_filters: int, size: int | tuple[int, ...] = kernel_size) -> Any:
+    def conv(n_filters: int, size: int | tuple[int, ...]) -> Any:
         return layers["conv"](
             n_filters,
             kernel_size=size,
@@ -161,9 +183,11 @@ def build_cnn(
     sizes = list(shape[:-1])
     for block in range(n_blocks):
         if residual:
-            x = _residual_block(x, filters[block], conv, norm, dtype)
+            x = _residual_block(
+                x, filters[block], kernel_sizes[block], conv, norm, dtype
+            )
         else:
-            x = conv(filters[block])(x)
+            x = conv(filters[block], kernel_sizes[block])(x)
             if norm is not None:
                 x = norm()(x)
             x = keras.layers.ReLU(dtype=dtype)(x)
@@ -213,25 +237,31 @@ _LAYERS = {
 }
 
 
+def _default_filters(series: bool, n_blocks: int) -> list[int]:
+    """Filters per block when ``filters`` is None and the network is not the FCN."""
+    return [128] * n_blocks if series else [32 * 2**block for block in range(n_blocks)]
+
+
 def _residual_block(
     x: Any,
     filters: int,
+    kernel_size: int | tuple[int, ...],
     conv: Callable[..., keras.layers.Layer],
     norm: Callable[[], keras.layers.Layer] | None,
     dtype: Any,
 ) -> Any:
     """Two convolutions plus a shortcut (1x1 convolution if channels change).
 
-    ``conv(filters)`` makes a convolution of the block's kernel size,
-    ``conv(filters, 1)`` a 1x1 one; ``norm()`` a BatchNormalization layer
+    ``conv(filters, kernel_size)`` makes a convolution, ``conv(filters, 1)`` a
+    1x1 one; ``norm()`` a BatchNormalization layer
     (None: no normalisation).
     """
     shortcut = x
-    y = conv(filters)(x)
+    y = conv(filters, kernel_size)(x)
     if norm is not None:
         y = norm()(y)
     y = keras.layers.ReLU(dtype=dtype)(y)
-    y = conv(filters)(y)
+    y = conv(filters, kernel_size)(y)
     if norm is not None:
         y = norm()(y)
     if x.shape[-1] != filters:
