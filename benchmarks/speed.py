@@ -27,13 +27,23 @@ Rows (issue 10's targets in brackets):
 * ``import``: ``import kerasbig`` / ``import keras, sklearn``, in fresh
   processes [<= 1.2].
 
-Not measured yet (issue 10 lists them): scikeras and ``keras.wrappers`` side by
-side, each family against its builder, peak memory on a 2 GB input.
+Peers and families (``--peers``, ``--families``; both on by default):
+
+* ``scikeras fit`` / ``keras.wrappers fit``, ``... predict 1 row`` and
+  ``... 5-fold CV``: the same ratios for scikeras 0.13 and Keras's own
+  ``keras.wrappers.SKLearnClassifier`` (where installed and running), against
+  the same plain-Keras baselines, for comparison with kerasbig's rows;
+* ``CNN fit``, ``CNN predict 1 row`` (and RNN, Transformer): each family's
+  estimator against its builder's model trained in plain Keras with the same
+  settings, on 600 series of length 32 [fit <= 1.05, predict <= 0.10].
+
+Not measured yet: peak memory on a 2 GB input.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -181,6 +191,136 @@ def grid_search(repeats):
     )
 
 
+# ----------------------------------------------------------------------
+# Peers: scikeras and keras.wrappers, against the same plain-Keras baselines
+# ----------------------------------------------------------------------
+def _peer_estimators() -> dict:
+    """Peer wrappers of the MLP that construct and fit here, by name."""
+    peers = {}
+    try:
+        from scikeras.wrappers import KerasClassifier as ScikerasClassifier
+
+        peers["scikeras"] = lambda **fit: ScikerasClassifier(
+            build,
+            loss="sparse_categorical_crossentropy",
+            optimizer="rmsprop",
+            verbose=0,
+            **fit,
+        )
+    except ImportError:
+        pass
+    try:
+        from keras.wrappers import SKLearnClassifier
+
+        def model_fn(X, y):  # it one-hot encodes the labels
+            model = build()
+            model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+            return model
+
+        peers["keras.wrappers"] = lambda **fit: SKLearnClassifier(
+            model=model_fn, fit_kwargs={"verbose": 0, **fit}
+        )
+    except ImportError:
+        pass
+    return peers
+
+
+def quietly(fn):
+    """``fn`` with stdout discarded (keras.wrappers' predict prints a progress
+    bar it has no setting for)."""
+
+    def call():
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+            return fn()
+
+    return call
+
+
+def peer_rows(repeats: int, many: int) -> dict:
+    rows = {}
+    for name, make in _peer_estimators().items():
+        try:
+            rows.update(_peer(name, make, repeats, many))
+        except Exception as err:  # noqa: BLE001 - a peer that does not run
+            print(f"({name} does not run here: {type(err).__name__}: {err})")
+    return rows
+
+
+def _peer(name: str, make, repeats: int, many: int) -> dict:
+    X, y = data(3000)
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    folds = list(cv.split(X, y))
+    settings = dict(epochs=3, batch_size=32)
+    est = make(**settings)
+    fitted = make(epochs=1).fit(X, y)
+    plain = compiled()
+    plain.fit(X, y, epochs=1, verbose=0)
+    return {
+        f"{name} fit": ratio(
+            quietly(lambda: est.fit(X, y)),
+            lambda: compiled().fit(X, y, verbose=0, **settings),
+            repeats,
+        ),
+        f"{name} predict 1 row": ratio(
+            quietly(lambda: fitted.predict(X[:1])),
+            lambda: plain.predict(X[:1], verbose=0),
+            many,
+            warmup=3,
+        ),
+        f"{name} 5-fold CV": ratio(
+            quietly(lambda: cross_val_score(make(**settings), X, y, cv=cv)),
+            lambda: plain_keras_cv(X, y, folds),
+            repeats,
+            warmup=0,
+        ),
+    }
+
+
+# ----------------------------------------------------------------------
+# Families: each estimator against its builder's model in plain Keras
+# ----------------------------------------------------------------------
+def family_rows(repeats: int, many: int) -> dict:
+    from kerasbig.models import build_cnn, build_rnn, build_transformer
+    from kerasbig.models.cnn.estimators import CNNClassifier
+    from kerasbig.models.rnn.estimators import RNNClassifier
+    from kerasbig.models.transformer.estimators import TransformerClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 32, 1)).astype("float32")
+    y = (X[:, :16, 0].mean(axis=1) > 0).astype(int) + (X[:, 16:, 0].mean(axis=1) > 0)
+    settings = dict(epochs=3, batch_size=32)
+    families = {
+        "CNN": (CNNClassifier, build_cnn),
+        "RNN": (RNNClassifier, build_rnn),
+        "Transformer": (TransformerClassifier, build_transformer),
+    }
+    rows = {}
+    for name, (estimator, builder) in families.items():
+
+        def plain_model(builder=builder):
+            model = builder(X.shape[1:], N_CLASSES, seed=0)
+            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+            return model
+
+        est = estimator(random_state=0, **settings)
+        rows[f"{name} fit"] = ratio(
+            lambda est=est: est.fit(X, y),
+            lambda plain_model=plain_model: plain_model().fit(
+                X, y, verbose=0, **settings
+            ),
+            repeats,
+        )
+        fitted = estimator(random_state=0, epochs=1).fit(X, y)
+        model = plain_model()
+        rows[f"{name} predict 1 row"] = ratio(
+            lambda fitted=fitted: fitted.predict_proba(X[:1]),
+            lambda model=model: model.predict(X[:1], verbose=0),
+            many,
+            warmup=3,
+        )
+    return rows
+
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         pages = int(statm.read().split()[1])
@@ -212,6 +352,7 @@ def import_ratio(repeats: int) -> dict:
     )
 
 
+FAMILY_NAMES = ("CNN", "RNN", "Transformer")
 TARGETS = {
     "fit": 1.05,
     "predict 1 row": 0.10,
@@ -227,6 +368,12 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument(
+        "--no-peers", action="store_true", help="skip scikeras / keras.wrappers"
+    )
+    parser.add_argument(
+        "--no-families", action="store_true", help="skip the CNN/RNN/Transformer"
+    )
     args = parser.parse_args(argv)
     few = 1 if args.quick else 3
     many = 10 if args.quick else 30
@@ -247,6 +394,24 @@ def main(argv=None) -> dict:
         print(
             f"{name:<18} {r['ratio']:7.3f} {r['min']:7.3f} {r['max']:7.3f} "
             f"{TARGETS[name]:7.2f}",
+            flush=True,
+        )
+    extra = {}
+    if not args.no_families:
+        extra.update(family_rows(few + 2, many))
+    if not args.no_peers:
+        extra.update(peer_rows(few, many))
+    for name, r in extra.items():
+        target = TARGETS.get(
+            name.split(" ", 1)[-1]
+            if "CNN" in name or "RNN" in name or "Transformer" in name
+            else "",
+            None,
+        )
+        results[name] = {**r, "target": target}
+        print(
+            f"{name:<18} {r['ratio']:7.3f} {r['min']:7.3f} {r['max']:7.3f} "
+            f"{'' if target is None else f'{target:7.2f}'}",
             flush=True,
         )
     mem = memory_growth(10 if args.quick else 50)
