@@ -1,11 +1,23 @@
 """The only place kerasbig touches private APIs of its dependencies.
 
-One private API remains, for one reason: ``keras.utils.set_random_seed`` (the
-public way to seed a fit) writes Keras' global seed attributes, and Keras has
-no public way to read them back or restore them. :func:`kerasbig.seeding.seeded`
-uses these two helpers to put them back after a seeded fit, so that ``fit``
-leaves no global state changed. ``tests/test_seeding.py`` fails loudly when
-this private API moves.
+Two private APIs remain, each for one reason:
+
+* ``keras.utils.set_random_seed`` (the public way to seed a fit) writes Keras'
+  global seed attributes, and Keras has no public way to read them back or
+  restore them. :func:`kerasbig.seeding.seeded` uses :func:`get_keras_global`
+  and :func:`set_keras_global` to put them back after a seeded fit, so that
+  ``fit`` leaves no global state changed. ``tests/test_seeding.py`` fails
+  loudly when this private API moves.
+* On JAX (and PyTorch), a model's first ``fit`` builds its compiled loss and
+  metrics from a batch it *draws from the shuffled data iterator*, which
+  advances NumPy's global random state by one permutation; later fits, and the
+  fits of a model whose metrics are already built, do not. The rows' order then
+  depends on the model's history: an unpickled model continues differently
+  from the original, and a reused one (:mod:`kerasbig.reuse`) trains
+  differently from a fresh one. :func:`build_training_state` builds that state
+  from a given batch first, as Keras's own ``train_on_batch`` does, so every
+  fit draws the same permutations. ``tests/test_persistence.py`` and
+  ``tests/test_reuse.py`` fail when it stops working.
 
 Nothing here, or anywhere in kerasbig, assigns to attributes of Keras or
 TensorFlow modules.
@@ -26,3 +38,9 @@ def get_keras_global(name: str) -> Any:
 def set_keras_global(name: str, value: Any) -> None:
     """Write a Keras global attribute back (through Keras' own setter)."""
     _keras_global_state.set_global_attribute(name, value)
+
+
+def build_training_state(model: Any, x: Any, y: Any, sample_weight: Any) -> None:
+    """Build ``model``'s layers, compiled loss and metrics from one batch
+    (symbolically: nothing is computed and no random state is drawn)."""
+    model._symbolic_build(data_batch=(x, y, sample_weight))

@@ -35,6 +35,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kerasbig import (
+    _compat,
     compiling,
     distribute,
     encoders,
@@ -67,6 +68,10 @@ def _unchanged_on_error(estimator) -> Iterator[None]:
         estimator.__dict__.clear()
         estimator.__dict__.update(saved)
         raise
+
+
+def _is_array(data: Any) -> bool:
+    return isinstance(data, np.ndarray)
 
 
 def _holds_callback_instance(obj: Any) -> bool:
@@ -477,6 +482,10 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
             X, y, sample_weight, fit_args, placement
         )
         with distribute.placed(placement):
+            if placement is None and _is_array(X) and _is_array(y):
+                # the same shuffled order whatever the model's history (_compat)
+                weights = None if sample_weight is None else sample_weight[:1]
+                _compat.build_training_state(model, X[:1], y[:1], weights)
             return model.fit(x=X, y=y, sample_weight=sample_weight, **fit_args)
 
     def _extra_callbacks(self, fit_args: dict) -> list:

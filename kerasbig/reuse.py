@@ -20,11 +20,7 @@ settings, layer names aside) takes it over instead of the one it just built:
 A model someone else may still hold is never reused: reading ``est.model_``
 from outside the estimator marks the model *escaped* (:func:`mark_escaped`),
 and so does a fit given callback instances (which keep ``callback.model``).
-Only models placed on the default device are pooled (no ``distribution=``),
-and only on the TensorFlow backend: on JAX a reused model trains on the rows in
-another shuffled order than a fresh one (its weights, seeds and optimizer state
-do match; the order comes from a global random state that the first fit of a
-model advances differently), so the result would depend on reuse.
+Only models placed on the default device are pooled (no ``distribution=``).
 ``KERASBIG_REUSE_MODELS=0`` in the environment, or :func:`disabled`, turns the
 pool off; results are the same either way, only slower.
 """
@@ -44,7 +40,7 @@ import keras
 
 __all__ = ["disabled", "mark_escaped", "own", "take"]
 
-SUPPORTED_BACKENDS = ("tensorflow",)
+SUPPORTED_BACKENDS = ("tensorflow", "jax")
 MAX_IDLE = 4  # idle models kept, over all architectures; the oldest go first
 
 _lock = threading.Lock()
