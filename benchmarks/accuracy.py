@@ -345,7 +345,15 @@ def summarise(records: list[dict]) -> list[dict]:
         if model in FAMILIES:
             row["target"], row["met"] = _target(task, model, runs, means)
         rows.append(row)
-    return rows
+    tasks = list(dict.fromkeys(r["task"] for r in records))
+    order = [PLAIN_FCN, "TF-IDF+LR", "ridge", *FAMILIES]
+    return sorted(
+        rows,
+        key=lambda r: (
+            tasks.index(r["task"]),
+            order.index(r["model"]) if r["model"] in order else -1,
+        ),
+    )
 
 
 def _target(task: str, model: str, runs: list[dict], means: dict) -> tuple[str, bool]:

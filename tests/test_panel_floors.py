@@ -50,7 +50,7 @@ def test_cnn_defaults_on_ucr(name, floor):
 
 
 def test_cnn_regressor_defaults_on_sunspots():
-    """Measured 0.80 (seed 0); ridge on the same windows scores 0.86."""
+    """Measured 0.75 (seed 0, the FCN default); ridge on the windows: 0.86."""
     sm = pytest.importorskip("statsmodels.api")
     series = sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy()
     series = (series / series.std()).astype("float32")
@@ -58,4 +58,4 @@ def test_cnn_regressor_defaults_on_sunspots():
     y = series[12:]
     cut = int(len(X) * 0.75)
     reg = CNNRegressor(random_state=0).fit(X[:cut], y[:cut])
-    assert reg.score(X[cut:], y[cut:]) >= 0.75
+    assert reg.score(X[cut:], y[cut:]) >= 0.70
