@@ -472,20 +472,20 @@ def main(argv=None) -> int:
         records.append(record)
         print(json.dumps(record), flush=True)
         if args.json:  # rewritten as we go: an interrupted run keeps its fits
-            _write(args.json, args.seeds, records, None)
+            _write(args.json, records, None)
     rows = summarise(records)
     print_table(rows)
     if args.json:
-        _write(args.json, args.seeds, records, rows)
+        _write(args.json, records, rows)
     if args.markdown:
         with open(args.markdown, "w") as file:
             file.write(markdown_table(rows))
     return 0
 
 
-def _write(path: str, seeds, records: list[dict], rows) -> None:
+def _write(path: str, records: list[dict], rows) -> None:
     payload = {
-        "seeds": seeds,
+        "seeds": sorted({r["seed"] for r in records if r["seed"] is not None}),
         "keras": keras.__version__,
         "backend": keras.backend.backend(),
         "records": records,
