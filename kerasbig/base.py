@@ -288,7 +288,8 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         """
         with _unchanged_on_error(self):
             self._check_params()
-            if bool(warm) and self.__sklearn_is_fitted__():
+            cold = not (bool(warm) and self.__sklearn_is_fitted__())
+            if not cold:
                 X, y = self._validate_X_y(X, y, reset=False)
             else:
                 options = {} if classes is None else {"classes": classes}
@@ -297,8 +298,10 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
                 X, y = self._initialize(X, y, **options)
                 if not train:
                     return self
-            y_model = encoders.encode_targets(self, y, reset=False)
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
+            if cold and sample_weight is not None:
+                encoders.weight_target_statistics(self, y, sample_weight)
+            y_model = encoders.encode_targets(self, y, reset=False)
             if not encoders.custom_targets(self):
                 sample_weight = self._sample_weight(sample_weight, y_model)
                 y_model = self._targets_for_model(y_model, self._model, self._units)

@@ -31,7 +31,7 @@ from sklearn.base import clone
 from sklearn.utils.multiclass import type_of_target
 
 from kerasbig.building import output_units
-from kerasbig.targets import TargetEncoder
+from kerasbig.targets import RegressorTargetEncoder, TargetEncoder
 
 
 def _record_metadata(estimator: Any, meta: dict) -> None:
@@ -68,6 +68,14 @@ def encode_targets(estimator: Any, y, reset: bool, classes=None):
             metadata["n_outputs_expected_"] = 1
         _record_metadata(estimator, metadata)
     return None if y is None else estimator.target_encoder_.transform(y)
+
+
+def weight_target_statistics(estimator: Any, y, sample_weight) -> None:
+    """Refit a standardizing ``RegressorTargetEncoder`` with the fit's sample
+    weights, so that weighting a row by 2 standardizes as repeating it does."""
+    encoder = estimator.target_encoder_
+    if isinstance(encoder, RegressorTargetEncoder) and encoder.standardize:
+        encoder.fit(y, sample_weight=sample_weight)
 
 
 def encode_features(estimator: Any, X, reset: bool):

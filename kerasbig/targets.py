@@ -199,16 +199,26 @@ class RegressorTargetEncoder(TargetEncoder):
     def __init__(self, standardize: bool = False):
         self.standardize = standardize
 
-    def fit(self, y, *args):
+    def fit(self, y, *args, sample_weight=None):
+        """Learn the target's shape (and with ``standardize``, its mean and
+        standard deviation, weighted by ``sample_weight`` so that a weight of
+        2 counts a row twice)."""
         y = np.asarray(y)
         self.target_type_ = type_of_target(y)
         self.n_outputs_ = _columns(y)
         self._one_dimensional = y.ndim == 1
         if self.standardize:
             columns = y.reshape(len(y), -1).astype(np.float64)
-            self.mean_ = columns.mean(axis=0)
-            scale = columns.std(axis=0)
-            self.scale_ = np.where(scale > 0, scale, 1.0)
+            self.mean_ = np.average(columns, axis=0, weights=sample_weight)
+            variance = np.average(
+                (columns - self.mean_) ** 2, axis=0, weights=sample_weight
+            )
+            scale = np.sqrt(variance)
+            # float32, as the targets are: weighting and repeating rows then
+            # give bit-identical statistics (their float64 sums differ in the
+            # last bits), hence identical training targets
+            self.mean_ = self.mean_.astype(np.float32)
+            self.scale_ = np.where(scale > 0, scale, 1.0).astype(np.float32)
         return self
 
     def transform(self, y) -> np.ndarray:
