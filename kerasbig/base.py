@@ -40,6 +40,7 @@ from kerasbig import (
     distribute,
     encoders,
     fast_predict,
+    multistep,
     pickling,
     precision,
     reuse,
@@ -80,8 +81,8 @@ def _holds_callback_instance(obj: Any) -> bool:
     if isinstance(obj, keras.callbacks.Callback):
         return True
     if isinstance(obj, dict):
-        obj = obj.values()
-    if isinstance(obj, (list, tuple, type({}.values()))):
+        obj = list(obj.values())
+    if isinstance(obj, (list, tuple)):
         return any(_holds_callback_instance(item) for item in obj)
     return False
 
@@ -442,9 +443,13 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         """Arguments of ``keras.Model.fit``: parameters, ``fit__`` ones, call ones.
 
         The callbacks are ``callbacks`` and ``fit__callbacks`` (as in scikeras),
-        or those of the call, plus the estimator's own.
+        or those of the call, plus the estimator's own. A callback given as an
+        instance keeps ``callback.model``: the model is marked escaped, never
+        reused (:mod:`kerasbig.reuse`).
         """
         routed = route(self._free_and_routed(), "fit")
+        if _holds_callback_instance((self.callbacks, routed, fit_kwargs)):
+            reuse.mark_escaped(self._model)
         fit_args = {
             "batch_size": self.batch_size,
             "epochs": self.epochs,
@@ -478,13 +483,11 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
         placement = self.__dict__.get("_placement")
         encoders.check_plain_arrays(X, y, placement)
         fit_args = self._fit_args(encoders.n_rows(X), epochs, fit_kwargs)
-        routed = route(self._free_and_routed(), "fit")
-        if _holds_callback_instance((self.callbacks, routed, fit_kwargs)):
-            reuse.mark_escaped(model)  # the callback's .model keeps it
         X, y, sample_weight, fit_args = distribute.prepare_fit(
             X, y, sample_weight, fit_args, placement
         )
-        with distribute.placed(placement):
+        steps = multistep.steps_for(model, fit_args, placement)
+        with distribute.placed(placement), multistep.running(model, steps):
             if placement is None and _is_array(X) and _is_array(y):
                 # the same shuffled order whatever the model's history (_compat)
                 weights = None if sample_weight is None else sample_weight[:1]

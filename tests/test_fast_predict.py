@@ -1,8 +1,9 @@
-"""Small predictions skip ``keras.Model.predict`` and give its results (issue 10).
+"""Predictions skip ``keras.Model.predict`` and give its results (issue 10).
 
 Each case compares the estimator's fast path with plain Keras's
 ``model.predict`` on the same fitted network, for row counts that fit one
-batch (1, 3, 32) and one that does not, and checks which path ran.
+batch (1, 3, 32) and ones that need several (33, 80: full batches and a
+padded last one), and checks which path ran.
 """
 
 import keras
@@ -63,16 +64,14 @@ def test_fast_path_matches_keras_predict(name, monkeypatch):
     est, data, method = fitted(name)
     reference = est.model_.predict(data, verbose=0)
     counter = CountingPredict(est.model_, monkeypatch)
-    for n_rows in (1, 3, 32):
+    for n_rows in (1, 3, 32, 33, 80):
         got = getattr(est, method)(data[:n_rows])
         want = reference[:n_rows]
         if method == "predict":  # the network's outputs, decoded (the family
             # regressors train on standardized targets)
             want = est.target_encoder_.inverse_transform(want)
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    assert counter.calls == 0  # all three went the fast way
-    getattr(est, method)(data[:33])  # more than one batch: Keras's predict
-    assert counter.calls == 1
+    assert counter.calls == 0  # all went the fast way
 
 
 def test_every_row_count_up_to_a_batch_traces_a_few_shapes_only():
@@ -85,15 +84,31 @@ def test_every_row_count_up_to_a_batch_traces_a_few_shapes_only():
     assert fp._bucket(32) == 32 and fp._bucket(17) == 32
 
 
+def test_batch_size_sets_the_batches_of_the_fast_path(monkeypatch):
+    est = KerasClassifier(mlp, **FIT, batch_size=7).fit(X, Y)
+    reference = est.model_.predict(X, verbose=0)
+    sizes = []
+    original = est.model_.predict_on_batch
+
+    def predict_on_batch(batch):
+        sizes.append(len(batch))
+        return original(batch)
+
+    monkeypatch.setattr(est.model_, "predict_on_batch", predict_on_batch)
+    np.testing.assert_allclose(est.predict_proba(X), reference, rtol=1e-5, atol=1e-6)
+    # 80 rows: 11 batches of 7, then 3 rows padded to 4
+    assert sizes == [7] * 11 + [4]
+
+
 @pytest.mark.parametrize(
     "change",
     [
         {"predict__verbose": 1},
         {"predict__callbacks": [keras.callbacks.Callback()]},
         {"callbacks": [keras.callbacks.Callback()]},
-        {"predict__batch_size": 2},
+        {"predict__steps": 1},
     ],
-    ids=["progress bar", "predict callbacks", "callbacks", "batch of 2"],
+    ids=["progress bar", "predict callbacks", "callbacks", "predict steps"],
 )
 def test_what_needs_keras_predict_gets_it(change, monkeypatch):
     est = KerasClassifier(mlp, **FIT, **change).fit(X, Y)
