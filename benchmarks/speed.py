@@ -37,7 +37,13 @@ Peers and families (``--peers``, ``--families``; both on by default):
   estimator against its builder's model trained in plain Keras with the same
   settings, on 600 series of length 32 [fit <= 1.05, predict <= 0.10].
 
-Not measured yet: peak memory on a 2 GB input.
+Input copies (``--input-gb``, 2 by default; 0.5 with ``--quick``):
+
+* ``input copies``: peak RSS growth during one epoch of ``fit`` on a float32
+  array of that size (the array included, the runtime's own memory before it
+  not) / the array's size, in a fresh process each for kerasbig and plain
+  Keras [<= 1.3: the array itself is 1.0; kerasbig does not copy it];
+  ``peak_over_size`` is the whole process's peak over the array's size.
 """
 
 from __future__ import annotations
@@ -338,6 +344,94 @@ def memory_growth(n_fits: int) -> dict:
     return {"growth_mb": rss_mb() - before, "fits": n_fits}
 
 
+def _vm_rss() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _input_copies_child(who: str, gigabytes: float) -> None:
+    """In a fresh process: the peak RSS of one epoch of fit on a float32
+    array of ``gigabytes``, printed as JSON."""
+    import threading
+
+    n_features = 250
+    n_rows = int(gigabytes * 2**30 / 4 / n_features)
+
+    def net(meta=None):
+        return keras.Sequential(
+            [
+                keras.Input((n_features,)),
+                keras.layers.Dense(8, activation="relu"),
+                keras.layers.Dense(2, activation="softmax"),
+            ]
+        )
+
+    def fit(X, y, batch_size):
+        if who == "kerasbig":
+            KerasClassifier(net, epochs=1, batch_size=batch_size).fit(X, y)
+        else:
+            model = net()
+            model.compile("rmsprop", "sparse_categorical_crossentropy")
+            model.fit(X, y, epochs=1, batch_size=batch_size, verbose=0)
+
+    fit(np.zeros((64, n_features), "float32"), np.arange(64) % 2, 32)  # warm up
+    gc.collect()
+    before = _vm_rss()
+    X = np.random.default_rng(0).random((n_rows, n_features), dtype=np.float32)
+    y = (X[:, 0] > 0.5).astype("int64")
+    peak, done = [_vm_rss()], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak[0] = max(peak[0], _vm_rss())
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    fit(X, y, 8192)
+    done.set()
+    watcher.join()
+    print(
+        json.dumps(
+            {
+                "growth_over_size": (peak[0] - before) / X.nbytes,
+                "peak_over_size": peak[0] / X.nbytes,
+                "array_gb": X.nbytes / 2**30,
+            }
+        )
+    )
+
+
+def input_copies(gigabytes: float) -> dict:
+    """Peak RSS growth over the array's size, kerasbig and plain Keras."""
+    result = {}
+    for who in ("kerasbig", "keras"):
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.speed",
+                "--input-copies-child",
+                who,
+                str(gigabytes),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        result[who] = json.loads(out.strip().splitlines()[-1])
+    return {
+        "ratio": result["kerasbig"]["growth_over_size"],
+        "keras_ratio": result["keras"]["growth_over_size"],
+        "peak_over_size": result["kerasbig"]["peak_over_size"],
+        "keras_peak_over_size": result["keras"]["peak_over_size"],
+        "array_gb": result["kerasbig"]["array_gb"],
+    }
+
+
 def import_ratio(repeats: int) -> dict:
     def run(code):
         return lambda: subprocess.run(
@@ -374,7 +468,18 @@ def main(argv=None) -> dict:
     parser.add_argument(
         "--no-families", action="store_true", help="skip the CNN/RNN/Transformer"
     )
+    parser.add_argument(
+        "--input-gb",
+        type=float,
+        default=None,
+        help="size of the float32 array of the input-copies row (default 2)",
+    )
+    parser.add_argument("--input-copies-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.input_copies_child:
+        who, gigabytes = args.input_copies_child
+        _input_copies_child(who, float(gigabytes))
+        return {}
     few = 1 if args.quick else 3
     many = 10 if args.quick else 30
     rows = {
@@ -417,6 +522,14 @@ def main(argv=None) -> dict:
     mem = memory_growth(10 if args.quick else 50)
     results["memory"] = {**mem, "target_mb": 100}
     print(f"{'memory':<18} {mem['growth_mb']:7.1f} MB over {mem['fits']} fits")
+    gigabytes = args.input_gb or (0.5 if args.quick else 2.0)
+    copies = input_copies(gigabytes)
+    results["input copies"] = {**copies, "target": 1.3}
+    print(
+        f"{'input copies':<18} {copies['ratio']:7.3f} x the array's "
+        f"{copies['array_gb']:.1f} GB (plain Keras {copies['keras_ratio']:.2f}; "
+        f"whole process {copies['peak_over_size']:.2f})"
+    )
     results["_meta"] = {
         "date": time.strftime("%Y-%m-%d"),
         "backend": keras.backend.backend(),

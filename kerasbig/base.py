@@ -45,6 +45,7 @@ from kerasbig import (
     precision,
     reuse,
     signatures,
+    streaming,
 )
 from kerasbig import parameters as p
 from kerasbig.building import fitted_meta, make_model, model_param
@@ -492,6 +493,9 @@ class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
                 # the same shuffled order whatever the model's history (_compat)
                 weights = None if sample_weight is None else sample_weight[:1]
                 _compat.build_training_state(model, X[:1], y[:1], weights)
+            X, y, sample_weight, fit_args = streaming.prepare(
+                X, y, sample_weight, fit_args, placement
+            )
             return model.fit(x=X, y=y, sample_weight=sample_weight, **fit_args)
 
     def _extra_callbacks(self, fit_args: dict) -> list:

@@ -42,6 +42,11 @@ def _bucket(n_rows: int) -> int:
     return 1 << max(n_rows - 1, 0).bit_length()
 
 
+def _rows(data: Any, rows: slice | np.ndarray) -> Any:
+    """The ``rows`` of every array in ``data``."""
+    return keras.tree.map_structure(lambda a: a[rows], data)
+
+
 def is_eligible(X: Any, predict_args: dict, placement) -> bool:
     """True when ``X`` is dense arrays and nothing needs
     ``keras.Model.predict``: no callbacks, no progress bar, no distribution."""
@@ -66,16 +71,13 @@ def predict(model: keras.Model, X: Any, predict_args: dict, placement) -> Any:
     n_rows = keras.tree.flatten(X)[0].shape[0]
     outputs = []
     for start in range(0, n_rows, batch_size):
-        stop = min(start + batch_size, n_rows)
-        if stop - start == batch_size:
-            batch = keras.tree.map_structure(lambda a: a[start:stop], X)
-        else:
-            rows = start + np.arange(_bucket(stop - start)) % (stop - start)
-            batch = keras.tree.map_structure(lambda a: a[rows], X)
-        out = model.predict_on_batch(batch)
-        outputs.append(
-            keras.tree.map_structure(lambda a: np.asarray(a)[: stop - start], out)
-        )
+        n_batch = min(batch_size, n_rows - start)
+        if n_batch == batch_size:
+            batch = _rows(X, slice(start, start + batch_size))  # a view
+        else:  # padded to a power of two
+            batch = _rows(X, start + np.arange(_bucket(n_batch)) % n_batch)
+        out = keras.tree.map_structure(np.asarray, model.predict_on_batch(batch))
+        outputs.append(_rows(out, slice(0, n_batch)))
     if len(outputs) == 1:
         return outputs[0]
     return keras.tree.map_structure(
