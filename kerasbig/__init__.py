@@ -20,6 +20,7 @@ _PUBLIC = {
     "TransformerClassifier": "kerasbig.models.transformer.estimators",
     "TransformerRegressor": "kerasbig.models.transformer.estimators",
     "InvalidParameterError": "kerasbig.parameters",
+    "load": "kerasbig.saving",
 }
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "TransformerClassifier",
     "TransformerRegressor",
     "InvalidParameterError",
+    "load",
     "__version__",
 ]
 

@@ -50,6 +50,7 @@ from kerasbig import (
 from kerasbig import parameters as p
 from kerasbig.building import fitted_meta, make_model, model_param
 from kerasbig.routing import check_routed_names, hyperparameters, route
+from kerasbig.saving import SavingMixin
 from kerasbig.scikeras_api import ScikerasAPI
 from kerasbig.seeding import RANDOM_STATE, seed_from_random_state, seeded
 from kerasbig.validation import (
@@ -104,7 +105,7 @@ def one_epoch_kwargs(kwargs: dict) -> dict:
     return kwargs
 
 
-class BaseKerasEstimator(ScikerasAPI, BaseEstimator):
+class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
     """Shared machinery of :class:`KerasClassifier` and :class:`KerasRegressor`.
 
     Its ``__init__`` is the one definition of the training parameters every

@@ -94,9 +94,7 @@ def test_the_model_leaves_fit_as_keras_would_give_it():
 def test_a_model_compiled_with_its_own_steps_keeps_them():
     def compiled(meta):
         model = dropout_mlp(meta)
-        model.compile(
-            "adam", "sparse_categorical_crossentropy", steps_per_execution=5
-        )
+        model.compile("adam", "sparse_categorical_crossentropy", steps_per_execution=5)
         return model
 
     seen = StepsSeen()
