@@ -1,6 +1,6 @@
 """The only place kerasbig touches private APIs of its dependencies.
 
-Two private APIs remain, each for one reason:
+Three private APIs remain, each for one reason:
 
 * ``keras.utils.set_random_seed`` (the public way to seed a fit) writes Keras'
   global seed attributes, and Keras has no public way to read them back or
@@ -18,6 +18,14 @@ Two private APIs remain, each for one reason:
   from a given batch first, as Keras's own ``train_on_batch`` does, so every
   fit draws the same permutations. ``tests/test_persistence.py`` and
   ``tests/test_reuse.py`` fail when it stops working.
+* Keras' ``BackupAndRestore`` resumes a fit by setting the model's private
+  ``_initial_epoch``, and never resets it, so a later fit of the same model
+  would start late. :class:`kerasbig.resume.ResumableBackup` reads and clears
+  it through :func:`get_initial_epoch` and :func:`clear_initial_epoch`, and
+  overrides the callback's ``_save_model`` (whole-file writes; its
+  ``_weights_path``, ``_training_metadata_path``, ``_current_epoch`` and
+  ``_last_batch_seen`` attributes). ``tests/test_resume.py`` fails when they
+  move.
 
 Nothing here, or anywhere in kerasbig, assigns to attributes of Keras or
 TensorFlow modules.
@@ -44,3 +52,13 @@ def build_training_state(model: Any, x: Any, y: Any, sample_weight: Any) -> None
     """Build ``model``'s layers, compiled loss and metrics from one batch
     (symbolically: nothing is computed and no random state is drawn)."""
     model._symbolic_build(data_batch=(x, y, sample_weight))
+
+
+def get_initial_epoch(model: Any) -> int:
+    """The epoch ``BackupAndRestore`` told ``model`` to resume from (0: none)."""
+    return getattr(model, "_initial_epoch", None) or 0
+
+
+def clear_initial_epoch(model: Any) -> None:
+    """Forget a resume epoch, so the next fit of ``model`` starts at 0."""
+    model._initial_epoch = None

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import keras
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from kerasbig import (
     _compat,
@@ -40,9 +41,11 @@ from kerasbig import (
     distribute,
     encoders,
     fast_predict,
+    guards,
     multistep,
     pickling,
     precision,
+    resume,
     reuse,
     signatures,
     streaming,
@@ -57,7 +60,10 @@ from kerasbig.validation import (
     NUMERIC_DTYPES,
     check_same_data,
     check_same_ndim,
+    check_same_sample_shape,
     check_sample_weight,
+    input_ndim,
+    validate_input,
 )
 
 
@@ -128,6 +134,7 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
         "epochs": [p.Interval(int, 1)],
         "distribution": [p.Satisfies(distribute.is_valid, distribute.EXPECTED)],
         "precision": [p.NONE, p.Options(*precision.PRECISIONS)],
+        "checkpoint_dir": resume.CONSTRAINT,
         **compiling.CONSTRAINTS,
     }
 
@@ -151,6 +158,7 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
         epochs: int = 1,
         distribution=None,
         precision: str | None = None,
+        checkpoint_dir: str | os.PathLike | None = None,
         **kwargs,
     ):
         signatures.store_params(self, locals())
@@ -298,12 +306,12 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
                 options = {} if classes is None else {"classes": classes}
                 if not train:
                     options["copy_model"] = False
+                elif sample_weight is not None:
+                    options["sample_weight"] = sample_weight
                 X, y = self._initialize(X, y, **options)
                 if not train:
                     return self
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
-            if cold and sample_weight is not None:
-                encoders.weight_target_statistics(self, y, sample_weight)
             y_model = encoders.encode_targets(self, y, reset=False)
             if not encoders.custom_targets(self):
                 sample_weight = self._sample_weight(sample_weight, y_model)
@@ -321,14 +329,22 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
                 self.history_.setdefault(key, []).extend(values)
         return self
 
-    def _initialize(self, X, y=None, *, classes=None, copy_model: bool = True):
+    def _initialize(
+        self, X, y=None, *, classes=None, copy_model: bool = True, sample_weight=None
+    ):
         """Validate ``X, y``, fit the encoders, build and compile ``model_``.
 
         Returns the validated ``X`` and ``y`` (scikeras's hook: a subclass may
-        extend it, calling ``super()._initialize(X, y)``).
+        extend it, calling ``super()._initialize(X, y)``). The target encoder
+        learns from ``sample_weight`` too, where it uses weights (a family
+        regressor's standardization: a weight of 2 counts as a repeated row).
         """
         X, y = self._validate_X_y(X, y, reset=True)
-        encoders.encode_targets(self, y, reset=True, classes=classes)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        encoders.encode_targets(
+            self, y, reset=True, classes=classes, sample_weight=sample_weight
+        )
         X_model = encoders.encode_features(self, X, reset=True)
         seed = seed_from_random_state(self.random_state)
         placement = distribute.resolve(self.distribution)
@@ -356,11 +372,11 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
         X, facts = self._input_to_array(X, reset)
         if y is None:
             # scikit-learn's standard "requires y" error for estimators that do.
-            X = validate_data(self, X, y=None, reset=reset, **self._x_checks)
+            X = validate_input(self, X, y=None, reset=reset, **self._x_checks)
             y_dtype = y_ndim = None
         else:
             y_checks = dict(multi_output=True, y_numeric=self._y_numeric)
-            X, y = validate_data(self, X, y, reset=reset, **self._x_checks, **y_checks)
+            X, y = validate_input(self, X, y, reset=reset, **self._x_checks, **y_checks)
             if hasattr(y, "toarray"):
                 y = y.toarray()
             y_dtype, y_ndim = y.dtype, y.ndim
@@ -375,7 +391,7 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
         """``X`` at predict time, checked against what ``fit`` saw."""
         check_is_fitted(self)
         X, facts = self._input_to_array(X, reset=False)
-        X = validate_data(self, X, reset=False, **self._x_checks)
+        X = validate_input(self, X, reset=False, **self._x_checks)
         return self._array_for_model(X, False, facts)
 
     def _input_to_array(self, X, reset: bool) -> tuple[Any, dict]:
@@ -384,12 +400,16 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
         Also returns facts about the input that ``_array_for_model`` needs
         (e.g. that ``X`` was a list of sequences, now padded).
         """
-        if not reset and hasattr(X, "ndim"):
-            check_same_ndim("X", X.ndim, len(self.X_shape_), type(self).__name__)
+        ndim = None if reset else input_ndim(X)  # lists too (no .ndim)
+        if ndim is not None:
+            check_same_ndim("X", ndim, len(self.X_shape_), type(self).__name__)
         return X, {}
 
     def _array_for_model(self, X: np.ndarray, reset: bool, facts: dict) -> np.ndarray:
-        """The validated array -> what the network reads."""
+        """The validated array -> what the network reads (after ``fit``: every
+        axis of a sample as in ``fit``, not only the features)."""
+        if not reset:
+            check_same_sample_shape(X, self.X_shape_, type(self).__name__)
         return X
 
     # ------------------------------------------------------------------
@@ -469,7 +489,12 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
                 fit_args[name] = n_rows
         extra = self._extra_callbacks(fit_args)
         mine = compiling.make_callbacks(fit_args["callbacks"], {})
-        fit_args["callbacks"] = [*mine, *extra]
+        fit_args["callbacks"] = [
+            *mine,
+            *extra,
+            *guards.guard_for(self),
+            *resume.backup_for(self, fit_args, n_rows, one_epoch=epochs is not None),
+        ]
         return fit_args
 
     def _callbacks(self, for_this_method) -> list:
@@ -497,7 +522,9 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
             X, y, sample_weight, fit_args = streaming.prepare(
                 X, y, sample_weight, fit_args, placement
             )
-            return model.fit(x=X, y=y, sample_weight=sample_weight, **fit_args)
+            history = model.fit(x=X, y=y, sample_weight=sample_weight, **fit_args)
+            guards.raise_if_diverged(fit_args["callbacks"], self, fit_args)
+            return history
 
     def _extra_callbacks(self, fit_args: dict) -> list:
         """Callbacks the estimator adds to the user's for this fit."""

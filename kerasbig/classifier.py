@@ -17,6 +17,7 @@ from kerasbig.signatures import keyword, make_init, parameters_of
 from kerasbig.targets import MULTILABEL as _MULTILABEL
 from kerasbig.targets import ONEHOT as _ONEHOT
 from kerasbig.targets import ClassifierTargetEncoder
+from kerasbig.validation import check_score_labels
 
 
 def _is_one_hot_loss(loss) -> bool:
@@ -73,7 +74,30 @@ class KerasClassifier(ClassifierMixin, BaseKerasEstimator):
 
     scorer = staticmethod(accuracy_score)
 
-    score = scorer_score
+    def score(self, X, y, sample_weight=None) -> float:
+        """``scorer(y, predict(X))``: accuracy unless a subclass sets another
+        ``scorer``.
+
+        Labels never seen in ``fit`` count as wrong predictions and warn
+        (``UserWarning``); labels of another kind than ``classes_`` (strings
+        against numbers) raise ``ValueError``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, ...)
+            Test data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        score : float
+        """
+        if not encoders.custom_targets(self):
+            check_score_labels(self, y)
+        return scorer_score(self, X, y, sample_weight)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train for one epoch, building the model on the first call.

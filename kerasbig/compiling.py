@@ -48,6 +48,7 @@ def _from_spec(
     """
     if isinstance(spec, str):
         if not args and not defaults and keep_plain_strings:
+            _check_known_name(spec, kind, module, getter)
             return spec  # let Keras resolve it (e.g. "accuracy" by the loss)
         cls = _camel_lookup(module, spec)
         if cls is None:
@@ -91,6 +92,25 @@ def _from_spec(
             "is neither a name, a class nor a Keras object with get_config."
         )
     return spec  # e.g. a plain loss function
+
+
+# Names Keras resolves by the loss at compile time, not through its getter.
+_RESOLVED_BY_LOSS = ("accuracy", "acc", "crossentropy", "ce")
+
+
+def _check_known_name(spec: str, kind: str, module, getter) -> None:
+    """A name left for Keras to resolve must be one it knows: an unknown one
+    would otherwise fail at the first training step, deep inside Keras."""
+    if spec in _RESOLVED_BY_LOSS or _camel_lookup(module, spec) is not None:
+        return
+    try:
+        getter(spec)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"{kind}={spec!r} is not a known Keras {kind} name; expected a name "
+            f"such as 'accuracy' or 'mae' (see keras.{kind}), a class or an "
+            "instance."
+        ) from None
 
 
 def _accepts(cls, name: str) -> bool:

@@ -116,6 +116,15 @@ PARAMETERS: dict[str, tuple[str, str]] = {
         "float32, or float64 for a float64 network). None leaves Keras' "
         "policy alone.",
     ),
+    "checkpoint_dir": (
+        "str, path or None",
+        "Fault-tolerant training: back up the training state (weights, "
+        "optimizer, epoch, history) in a subdirectory of this directory at "
+        "the end of every epoch; if the process dies, calling the same fit "
+        "again resumes from the last completed epoch. A completed fit deletes "
+        "its backup. Concurrent fits need directories of their own. None: no "
+        "backup. See :mod:`kerasbig.resume`.",
+    ),
     "name": ("str or None", "Name of the Keras model."),
 }
 

@@ -40,14 +40,22 @@ def _record_metadata(estimator: Any, meta: dict) -> None:
     estimator._encoder_meta.update(meta)
 
 
-def encode_targets(estimator: Any, y, reset: bool, classes=None):
+def encode_targets(estimator: Any, y, reset: bool, classes=None, sample_weight=None):
     """``y`` as the model trains on it, through ``target_encoder_`` (fitted on
-    the first fit, with ``classes`` when ``partial_fit`` declares them)."""
+    the first fit, with ``classes`` when ``partial_fit`` declares them, and
+    with the fit's ``sample_weight`` when the encoder weighs rows: kerasbig's
+    standardizing regressor encoder)."""
     if reset:
         encoder = clone(estimator.target_encoder)
         if classes is not None and "classes" in encoder.get_params():
             encoder.set_params(classes=classes)
-        estimator.target_encoder_ = encoder.fit(y)
+        weighs_rows = isinstance(encoder, RegressorTargetEncoder) and (
+            encoder.standardize
+        )
+        if weighs_rows and sample_weight is not None:
+            estimator.target_encoder_ = encoder.fit(y, sample_weight=sample_weight)
+        else:
+            estimator.target_encoder_ = encoder.fit(y)
         estimator._encoder_meta = {}
         if y is not None and not isinstance(encoder, TargetEncoder):
             # What kerasbig knows of a target a custom encoder handles.
@@ -68,14 +76,6 @@ def encode_targets(estimator: Any, y, reset: bool, classes=None):
             metadata["n_outputs_expected_"] = 1
         _record_metadata(estimator, metadata)
     return None if y is None else estimator.target_encoder_.transform(y)
-
-
-def weight_target_statistics(estimator: Any, y, sample_weight) -> None:
-    """Refit a standardizing ``RegressorTargetEncoder`` with the fit's sample
-    weights, so that weighting a row by 2 standardizes as repeating it does."""
-    encoder = estimator.target_encoder_
-    if isinstance(encoder, RegressorTargetEncoder) and encoder.standardize:
-        encoder.fit(y, sample_weight=sample_weight)
 
 
 def encode_features(estimator: Any, X, reset: bool):

@@ -1,0 +1,147 @@
+"""A loss that becomes NaN or infinite stops the fit with a clear error
+(kerasbig/guards.py), and the estimator is left as it was before the call."""
+
+import keras
+import numpy as np
+import pytest
+from helpers import TINY_CNN, mlp, separable_data
+
+from kerasbig import CNNClassifier, KerasClassifier, KerasRegressor, multistep
+from kerasbig.guards import (
+    NonFiniteLossError,
+    NonFiniteLossGuard,
+    allowing_non_finite_loss,
+)
+
+X, Y = separable_data(n=64)  # 64 rows: 8 batches of 8
+
+
+class Poison(keras.callbacks.Callback):
+    """Sets every trainable weight of the model to NaN before one batch."""
+
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.at, self.epoch = (epoch, batch), None
+
+    def _poison(self):
+        for variable in self.model.trainable_variables:
+            variable.assign(np.full(variable.shape, np.nan, variable.dtype))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        if self.at == (epoch, 0):  # the variables hold the state: any backend
+            self._poison()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if batch > 0 and (self.epoch, batch) == self.at:
+            if keras.backend.backend() == "jax":
+                self.model.jax_state_sync()  # the variables hold the live state
+            self._poison()
+
+
+def _classifier(**params):
+    return KerasClassifier(mlp, epochs=4, batch_size=8, random_state=0, **params)
+
+
+def _weights(est):
+    return [np.array(w) for w in est._model.get_weights()]
+
+
+def test_nan_loss_stops_training_and_names_epoch_and_batch():
+    clf = _classifier(callbacks=[Poison(epoch=1, batch=2)])
+    with pytest.raises(NonFiniteLossError, match=r"became nan at epoch 2/4, batch 3/8"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "model_") and not hasattr(clf, "history_")
+    assert issubclass(NonFiniteLossError, ValueError)
+    assert issubclass(NonFiniteLossError, FloatingPointError)
+
+
+def test_diverging_learning_rate_is_caught_with_several_steps_per_call():
+    # No callback watches single batches: kerasbig.multistep runs 32 steps
+    # per call, and the guard still sees the loss go bad in the first epoch.
+    X_big = X * 1e4
+    reg = KerasRegressor(
+        mlp,
+        optimizer="sgd",
+        optimizer__learning_rate=1e3,
+        epochs=5,
+        batch_size=8,
+        random_state=0,
+    )
+    with pytest.raises(NonFiniteLossError, match=r"at epoch 1/5, batch \d/8"):
+        reg.fit(X_big, Y.astype("float32") * 1e4)
+    assert not hasattr(reg, "model_")
+
+
+def test_the_guard_keeps_multistep_training_on():
+    guard = NonFiniteLossGuard()
+    assert not multistep.watches_single_batches(guard)
+    assert guard.async_safe  # Keras reads the loss on its callback thread
+
+
+def test_a_refit_that_diverges_keeps_the_previous_model():
+    clf = _classifier().fit(X, Y)
+    model, weights = clf._model, _weights(clf)
+    proba, history = clf.predict_proba(X), clf.history_
+    clf.set_params(callbacks=[Poison(epoch=1, batch=0)])
+    with pytest.raises(NonFiniteLossError, match="epoch 2/4, batch 1/8"):
+        clf.fit(X, Y)
+    assert clf._model is model and clf.history_ is history
+    for old, new in zip(weights, _weights(clf)):
+        np.testing.assert_array_equal(old, new)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_a_continued_fit_that_diverges_puts_weights_and_optimizer_back(how):
+    clf = _classifier(optimizer="adam").fit(X, Y)
+    weights = _weights(clf)
+    optimizer = [keras.ops.convert_to_numpy(v) for v in clf._model.optimizer.variables]
+    proba = clf.predict_proba(X)
+    clf.set_params(callbacks=[Poison(epoch=0, batch=0)], warm_start=True)
+    with pytest.raises(NonFiniteLossError, match="epoch 1/(1|4), batch 1/8"):
+        if how == "partial_fit":
+            clf.partial_fit(X, Y)
+        else:
+            clf.fit(X, Y)
+    for old, new in zip(weights, _weights(clf)):
+        np.testing.assert_array_equal(old, new)
+    for old, new in zip(optimizer, clf._model.optimizer.variables):
+        np.testing.assert_array_equal(old, keras.ops.convert_to_numpy(new))
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    # and training goes on from there
+    clf.set_params(callbacks=None).partial_fit(X, Y)
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+def test_the_model_families_are_guarded_too():
+    clf = CNNClassifier(
+        **TINY_CNN,
+        epochs=3,
+        batch_size=8,
+        random_state=0,
+        callbacks=[Poison(epoch=2, batch=0)],
+    )
+    with pytest.raises(
+        NonFiniteLossError, match=r"CNNClassifier: .* epoch 3/3, batch 1"
+    ):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "model_")
+
+
+def test_the_guard_can_be_turned_off_for_a_block():
+    clf = _classifier(callbacks=[Poison(epoch=1, batch=0)])
+    with allowing_non_finite_loss():
+        clf.fit(X, Y)
+    assert len(clf.history_["loss"]) == 4
+    assert np.isnan(clf.history_["loss"][-1])
+    with pytest.raises(NonFiniteLossError):  # on again after the block
+        clf.fit(X, Y)
+
+
+def test_a_healthy_fit_is_unchanged_by_the_guard():
+    guarded = _classifier().fit(X, Y)
+    with allowing_non_finite_loss():
+        plain = _classifier().fit(X, Y)
+    np.testing.assert_allclose(guarded.history_["loss"], plain.history_["loss"])
+    np.testing.assert_array_equal(guarded.predict_proba(X), plain.predict_proba(X))
