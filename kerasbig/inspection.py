@@ -5,7 +5,7 @@ each epoch, training and validation) with matplotlib. scikit-learn's own
 inspection tools take kerasbig estimators as they are
 (``sklearn.inspection.permutation_importance``,
 ``PartialDependenceDisplay``, ``LearningCurveDisplay``): see
-docs/deployment.md.
+docs/deployment.md. Gradient attributions (saliency): :mod:`kerasbig.saliency`.
 """
 
 from __future__ import annotations
