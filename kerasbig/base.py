@@ -522,8 +522,11 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
             X, y, sample_weight, fit_args = streaming.prepare(
                 X, y, sample_weight, fit_args, placement
             )
-            history = model.fit(x=X, y=y, sample_weight=sample_weight, **fit_args)
+            batch_size = fit_args.get("batch_size")
+            with guards.reporting_out_of_memory(self, "fit", batch_size):
+                history = model.fit(x=X, y=y, sample_weight=sample_weight, **fit_args)
             guards.raise_if_diverged(fit_args["callbacks"], self, fit_args)
+            distribute.agree_on_replica_state(model, placement)
             return history
 
     def _extra_callbacks(self, fit_args: dict) -> list:
@@ -569,7 +572,9 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
         placement = self.__dict__.get("_placement")
         if _holds_callback_instance((self.callbacks, routed, kwargs)):
             reuse.mark_escaped(self._model)  # the callback's .model keeps it
-        return fast_predict.predict(self._model, X, predict_args, placement)
+        batch_size = predict_args["batch_size"]
+        with guards.reporting_out_of_memory(self, "predict", batch_size):
+            return fast_predict.predict(self._model, X, predict_args, placement)
 
     # ------------------------------------------------------------------
     # Target hooks, filled in by KerasClassifier and KerasRegressor

@@ -562,3 +562,34 @@ def predict(model, X, predict_args: dict, placement: Placement | None) -> np.nda
     with placed(placement):
         out = model.predict(x=X, **predict_args)
     return keras.tree.map_structure(lambda a: np.asarray(a)[:n_rows], out)
+
+
+def agree_on_replica_state(model, placement: Placement | None) -> None:
+    """Give every replica of a ``tf.distribute`` model the same variables.
+
+    Keras updates a non-trainable variable (BatchNormalization's moving mean
+    and variance) on each replica from that replica's share of the batch, so
+    after a fit the replicas hold different statistics: a row's prediction
+    would depend on which replica computed it, and would differ from the
+    pickled copy and from a single-device network holding ``get_weights()``
+    (which reads the first replica). After each fit the floating-point ones
+    are set, on every replica, to their mean over the replicas (the statistic
+    of the whole batch, as one device would keep it), the others to the first
+    replica's value. ``keras.distribution`` (JAX) keeps one value per variable
+    and needs nothing.
+    """
+    if placement is None or not placement.is_tf_strategy:
+        return
+    with placement.scope():
+        for variable in model.non_trainable_variables:
+            copies = getattr(variable.value, "values", None)
+            if copies is None or len(copies) < 2:
+                continue
+            values = [np.asarray(copy) for copy in copies]
+            if all(np.array_equal(values[0], other) for other in values[1:]):
+                continue
+            if np.issubdtype(values[0].dtype, np.floating):
+                agreed = np.mean(values, axis=0, dtype=np.float64)
+            else:
+                agreed = values[0]
+            variable.assign(agreed.astype(values[0].dtype))

@@ -17,10 +17,20 @@ input shapes and is not traced or compiled again for every new row count;
 the padding is cut off. A row's prediction does not depend on the other rows
 of its batch in inference mode, so the results are ``predict``'s, up to
 float rounding.
+
+Predictions are thread-safe: on JAX, Keras' predict step takes the model's
+variables as donated buffers and writes them back, so two threads predicting
+with one model at once would read buffers the other has given away ("Buffer
+has been deleted or donated"); each model's predictions there run one at a
+time (:func:`one_at_a_time`). TensorFlow's compiled functions need no lock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -29,6 +39,22 @@ import numpy as np
 from kerasbig import distribute
 
 DEFAULT_BATCH_SIZE = 32  # keras.Model.predict's
+
+_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> lock
+_locks_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def one_at_a_time(model: keras.Model) -> Iterator[None]:
+    """Within the block, no other thread predicts with ``model`` (on JAX,
+    whose predict step donates the model's state; elsewhere a no-op)."""
+    if keras.backend.backend() != "jax":
+        yield
+        return
+    with _locks_lock:
+        lock = _locks.setdefault(model, threading.Lock())
+    with lock:
+        yield
 
 
 def _bucket(n_rows: int) -> int:
@@ -65,8 +91,13 @@ def is_eligible(X: Any, predict_args: dict, placement) -> bool:
 def predict(model: keras.Model, X: Any, predict_args: dict, placement) -> Any:
     """The model's outputs for ``X``: batch by batch through the compiled
     predict function, or through :func:`kerasbig.distribute.predict`."""
-    if not is_eligible(X, predict_args, placement):
-        return distribute.predict(model, X, predict_args, placement)
+    with one_at_a_time(model):
+        if not is_eligible(X, predict_args, placement):
+            return distribute.predict(model, X, predict_args, placement)
+        return _predict_batches(model, X, predict_args)
+
+
+def _predict_batches(model: keras.Model, X: Any, predict_args: dict) -> Any:
     batch_size = predict_args.get("batch_size") or DEFAULT_BATCH_SIZE
     n_rows = keras.tree.flatten(X)[0].shape[0]
     outputs = []

@@ -24,6 +24,12 @@ With several steps per call, the batch named is the last of the call in
 which the loss went bad.
 :func:`allowing_non_finite_loss` turns the guard off within a block.
 
+A device that runs out of memory (a batch too large for the GPU) raises, on
+TensorFlow, a ``ResourceExhaustedError`` and on JAX an ``XlaRuntimeError``,
+each with an allocator report of many lines. :func:`reporting_out_of_memory`
+turns them into one :class:`DeviceMemoryError` that names the batch size and
+what to try instead.
+
 Examples
 --------
 >>> import keras, numpy as np
@@ -53,6 +59,7 @@ from typing import Any
 import keras
 
 __all__ = [
+    "DeviceMemoryError",
     "NonFiniteLossError",
     "NonFiniteLossGuard",
     "allowing_non_finite_loss",
@@ -193,3 +200,57 @@ def raise_if_diverged(callbacks, estimator: Any, fit_args: dict) -> None:
                 f"{where}; training stopped there. The estimator is left as it "
                 f"was before this fit. {_ADVICE}"
             )
+
+
+class DeviceMemoryError(MemoryError):
+    """The device ran out of memory in a fit or a prediction.
+
+    The message names the batch size and what to try; ``original`` holds
+    the backend's own error (its allocator report).
+    """
+
+    def __init__(self, message: str, original: BaseException | None = None):
+        super().__init__(message)
+        self.original = original
+
+
+# How each backend words running out of device memory: TensorFlow's
+# ResourceExhaustedError ("OOM when allocating tensor ..."), XLA's
+# RESOURCE_EXHAUSTED status (JAX), PyTorch's OutOfMemoryError.
+_OUT_OF_MEMORY_TYPES = ("ResourceExhaustedError", "OutOfMemoryError")
+_OUT_OF_MEMORY_TEXT = ("RESOURCE_EXHAUSTED", "OOM when allocating", "out of memory")
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is a backend's report of exhausted device memory."""
+    if isinstance(error, DeviceMemoryError):
+        return False
+    if type(error).__name__ in _OUT_OF_MEMORY_TYPES:
+        return True
+    text = str(error)[:2000]
+    return any(marker.lower() in text.lower() for marker in _OUT_OF_MEMORY_TEXT)
+
+
+@contextlib.contextmanager
+def reporting_out_of_memory(
+    estimator: Any, during: str, batch_size: int | None
+) -> Iterator[None]:
+    """Within the block, a backend's out-of-memory error becomes a
+    :class:`DeviceMemoryError` naming ``batch_size`` and what to try."""
+    try:
+        yield
+    except Exception as error:
+        if not is_out_of_memory(error):
+            raise
+        size = 32 if batch_size is None else batch_size  # Keras' default
+        smaller = max(size // 4, 1)
+        first_line = next(iter(str(error).strip().splitlines()), "")[:300]
+        raise DeviceMemoryError(
+            f"{type(estimator).__name__}: the device ran out of memory during "
+            f"{during} with batch_size={size}. Try a smaller batch_size (e.g. "
+            f"batch_size={smaller}), precision='mixed_bfloat16' (half the "
+            f"activation memory), a smaller network, or distribution= to "
+            f"spread each batch over several devices. The backend said: "
+            f"{first_line}",
+            original=error,
+        ) from None

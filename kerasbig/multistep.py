@@ -21,7 +21,10 @@ that it only needs to see every call's last batch with a class attribute
 The model leaves the fit as it came: its ``steps_per_execution`` and the
 train and test functions Keras traced for it are put back, and the functions
 traced for the multi-step fit are kept aside for the model's next fit (so a
-model reused across folds by :mod:`kerasbig.reuse` traces once). A user who
+model reused across folds by :mod:`kerasbig.reuse` traces once), on the model
+itself: they refer to the model, so a cache outside it would keep every model
+alive. They are used again only while the model keeps the optimizer and the
+compile settings they were traced with (a new ``compile`` traces anew). A user who
 calls ``est.model_.fit`` gets Keras's own behaviour. A model compiled with a
 ``steps_per_execution`` of its own keeps it.
 """
@@ -29,7 +32,7 @@ calls ``est.model_.fit`` gets Keras's own behaviour. A model compiled with a
 from __future__ import annotations
 
 import contextlib
-import weakref
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,8 +50,37 @@ _BATCH_HOOKS = (
     "on_test_batch_begin",
     "on_test_batch_end",
 )
-# model -> (train_function, test_function) traced with STEPS_PER_CALL
-_multistep_functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# The attribute of a model that keeps its multi-step functions.
+_CACHE = "_kerasbig_multistep_functions"
+
+
+@dataclasses.dataclass(eq=False)
+class _Traced:
+    """A model's train and test functions traced for several steps per call,
+    with what they were traced against (a new ``compile`` replaces both)."""
+
+    optimizer: Any
+    compile_config: Any
+    train_function: Any
+    test_function: Any
+
+
+def _compile_config(model: keras.Model) -> Any:
+    try:
+        return model.get_compile_config()
+    except Exception:  # a setting Keras cannot serialize: the optimizer decides
+        return None
+
+
+def _cached(model: keras.Model) -> tuple:
+    traced = model.__dict__.get(_CACHE)
+    if (
+        traced is None
+        or traced.optimizer is not model.optimizer
+        or traced.compile_config != _compile_config(model)
+    ):
+        return None, None
+    return traced.train_function, traced.test_function
 
 
 def watches_single_batches(callback: Any) -> bool:
@@ -95,13 +127,17 @@ def running(model: keras.Model, steps: int) -> Iterator[None]:
         yield
         return
     saved = (model.train_function, model.test_function)
-    model.train_function, model.test_function = _multistep_functions.get(
-        model, (None, None)
-    )
+    model.train_function, model.test_function = _cached(model)
     model.steps_per_execution = steps
     try:
         yield
     finally:
-        _multistep_functions[model] = (model.train_function, model.test_function)
+        traced = _Traced(
+            model.optimizer,
+            _compile_config(model),
+            model.train_function,
+            model.test_function,
+        )
+        object.__setattr__(model, _CACHE, traced)  # no Keras attribute tracking
         model.steps_per_execution = own
         model.train_function, model.test_function = saved

@@ -134,6 +134,46 @@ def assert_padded_training_stays_close(X, Y):
     np.testing.assert_allclose(est.predict_proba(X), single.predict_proba(X), atol=0.05)
 
 
+
+def batch_norm_mlp(meta, hidden=8, seed=None):
+    """Dense -> BatchNormalization -> softmax: a network with batch statistics."""
+    init = keras.initializers.GlorotUniform(seed=seed)
+    inputs = keras.Input(shape=meta["X_shape_"][1:])
+    x = keras.layers.Dense(hidden, kernel_initializer=init)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Activation("relu")(x)
+    outputs = keras.layers.Dense(meta["n_classes_"], activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+# Distributed classifiers whose networks keep batch statistics (moving mean
+# and variance), each as (estimator name, parameters).
+BATCH_NORM_CASES = {
+    "mlp": ("KerasClassifier", dict(model=batch_norm_mlp)),
+    "cnn": ("CNNClassifier", dict(TINY_CNN, batch_norm=True)),
+}
+
+
+def assert_same_weights_predict_the_same(case, distribution, X, Y):
+    """A distributed estimator, its unpickled copy and a single-device network
+    holding the same weights predict the same probabilities (within 1e-6):
+    no row's prediction depends on which replica computed it."""
+    import pickle  # noqa: PLC0415
+
+    import kerasbig  # noqa: PLC0415
+
+    name, params = BATCH_NORM_CASES[case]
+    Estimator = getattr(kerasbig, name)
+    est = Estimator(distribution=distribution, **params, **DEVICE_SETTINGS)
+    est.fit(X, Y)
+    assert est._placement.replicas > 1
+    expected = est.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_allclose(restored.predict_proba(X), expected, rtol=0, atol=1e-6)
+    single = Estimator(**params, **{**DEVICE_SETTINGS, "epochs": 1}).fit(X, Y)
+    single.model_.set_weights(est.model_.get_weights())
+    np.testing.assert_allclose(single.predict_proba(X), expected, rtol=0, atol=1e-6)
+
 # ----------------------------------------------------------------------
 # scikit-learn's estimator checks
 # ----------------------------------------------------------------------

@@ -145,3 +145,68 @@ def test_a_healthy_fit_is_unchanged_by_the_guard():
         plain = _classifier().fit(X, Y)
     np.testing.assert_allclose(guarded.history_["loss"], plain.history_["loss"])
     np.testing.assert_array_equal(guarded.predict_proba(X), plain.predict_proba(X))
+
+
+# ----------------------------------------------------------------------
+# Device out of memory. A CPU test machine has no device memory to exhaust;
+# the callbacks below raise the exact error each backend raises when a batch
+# does not fit (TensorFlow's ResourceExhaustedError, XLA's RESOURCE_EXHAUSTED
+# runtime error), from inside keras.Model.fit / predict, as the allocator would.
+# ----------------------------------------------------------------------
+def _backend_out_of_memory_error():
+    message = (
+        "OOM when allocating tensor with shape[4096,65536] and type float on "
+        "/job:localhost/replica:0/task:0/device:GPU:0 by allocator GPU_0_bfc"
+    )
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.errors.ResourceExhaustedError(None, None, message)
+    import jax
+
+    return jax.errors.JaxRuntimeError(
+        "RESOURCE_EXHAUSTED: Out of memory while trying to allocate 1073741824 "
+        "bytes.\nBufferAssignment OOM Debugging.\n" + "allocation 0: ...\n" * 50
+    )
+
+
+class ExhaustMemory(keras.callbacks.Callback):
+    def on_train_batch_begin(self, batch, logs=None):
+        raise _backend_out_of_memory_error()
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        raise _backend_out_of_memory_error()
+
+
+def test_out_of_memory_in_fit_names_the_batch_size_and_what_to_try():
+    from kerasbig.guards import DeviceMemoryError
+
+    clf = _classifier(callbacks=[ExhaustMemory()])
+    with pytest.raises(DeviceMemoryError) as caught:
+        clf.fit(X, Y)
+    message = str(caught.value)
+    assert "ran out of memory during fit with batch_size=8" in message
+    assert "batch_size=2" in message and "mixed_bfloat16" in message
+    assert len(message.splitlines()) == 1  # not the allocator's report
+    assert caught.value.__suppress_context__ and caught.value.original is not None
+    assert isinstance(caught.value, MemoryError)
+    assert not hasattr(clf, "model_")  # as before the call
+
+
+def test_out_of_memory_in_predict_names_the_batch_size():
+    from kerasbig.guards import DeviceMemoryError
+
+    clf = _classifier().set_params(batch_size=16).fit(X, Y)
+    expected = clf.predict_proba(X)
+    with pytest.raises(DeviceMemoryError, match="during predict with batch_size=16"):
+        clf.predict(X, callbacks=[ExhaustMemory()])
+    np.testing.assert_allclose(clf.predict_proba(X), expected)  # still usable
+
+
+def test_other_errors_pass_through_unchanged():
+    class Broken(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            raise RuntimeError("a bug in a callback")
+
+    with pytest.raises(RuntimeError, match="a bug in a callback"):
+        _classifier(callbacks=[Broken()]).fit(X, Y)

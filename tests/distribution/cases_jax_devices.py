@@ -109,3 +109,8 @@ def test_each_family_matches_the_single_device_model(family, distribution):
         est.predict_proba(X), single.predict_proba(X), rtol=1e-4, atol=1e-5
     )
     assert est.predict_proba(X[:3]).shape[0] == 3
+
+
+@pytest.mark.parametrize("case", list(helpers.BATCH_NORM_CASES))
+def test_same_weights_predict_the_same_on_one_device(case):
+    helpers.assert_same_weights_predict_the_same(case, "data_parallel", X, Y)

@@ -144,3 +144,8 @@ def test_each_family_under_mirrored(family):
         Estimator(distribution="data_parallel", **settings), X[:15], Y[:15], cv=3
     )
     assert np.all(np.isfinite(scores))
+
+
+@pytest.mark.parametrize("case", list(helpers.BATCH_NORM_CASES))
+def test_same_weights_predict_the_same_on_one_device(case):
+    helpers.assert_same_weights_predict_the_same(case, "data_parallel", X, Y)
