@@ -1,14 +1,20 @@
 """kerasbig: Keras 3 models as first-class scikit-learn estimators.
 
-The public names are imported on first use, so that ``python -m kerasbig``
-can configure logging before TensorFlow loads.
+The public names are imported on first use. Keras itself is imported here,
+with TensorFlow's start-up lines (oneDNN, CUDA drivers, absl) filtered out of
+stderr when TensorFlow is not imported yet; no environment variable or logger is
+changed (see :mod:`kerasbig.startup`; ``KERASBIG_TF_STARTUP_LOGS=1`` keeps them).
 """
 
 from __future__ import annotations
 
 import importlib
 
+from kerasbig.startup import import_keras_quietly as _import_keras_quietly
+
 __version__ = "0.1.0"
+
+_import_keras_quietly()
 
 _PUBLIC = {
     "KerasClassifier": "kerasbig.classifier",

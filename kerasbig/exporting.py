@@ -51,6 +51,7 @@ from sklearn.base import is_classifier
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
+from kerasbig import startup
 from kerasbig.targets import MULTILABEL, ClassifierTargetEncoder, RegressorTargetEncoder
 
 FORMATS = ("tf_saved_model", "litert", "onnx")
@@ -391,6 +392,7 @@ def _check_text_export(estimator: Any, format: str) -> None:
 
 
 def _saved_model(estimator: Any, make, the_plan: Plan, path: Path):
+    startup.import_tensorflow_quietly()  # on JAX: without its start-up lines
     import tensorflow as tf
 
     model = make()

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import sys
 from collections.abc import Iterator
 
 import keras
@@ -78,11 +79,10 @@ def seed_from_random_state(random_state) -> int | None:
 
 
 def _tf():
-    try:
-        import tensorflow as tf
-    except ImportError:  # the JAX backend may run without TensorFlow
-        return None
-    return tf
+    """TensorFlow if it is imported (always on its backend; on JAX only when
+    something used it, e.g. text tokenization), else None: a fit on JAX does
+    not import TensorFlow just to seed it."""
+    return sys.modules.get("tensorflow")
 
 
 @contextlib.contextmanager

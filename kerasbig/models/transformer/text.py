@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from kerasbig import startup
 from kerasbig.models._inputs import pad
 
 PAD, UNK, CLS = "[PAD]", "[UNK]", "[CLS]"
@@ -27,6 +28,7 @@ _BATCH = 512  # texts per tf.data batch while counting words (5x faster than 1)
 def _text_libraries():
     """Import TensorFlow and keras-hub for WordPiece, or say what to install."""
     try:
+        startup.import_tensorflow_quietly()  # on JAX: without its start-up lines
         import tensorflow as tf
         import tensorflow_text  # noqa: F401  (keras-hub's WordPiece needs its ops)
     except ImportError as err:
