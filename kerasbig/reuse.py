@@ -38,6 +38,8 @@ from typing import Any
 
 import keras
 
+from kerasbig import startup
+
 __all__ = ["disabled", "mark_escaped", "own", "take"]
 
 SUPPORTED_BACKENDS = ("tensorflow", "jax")
@@ -120,10 +122,19 @@ def _release(holder: _Holder) -> None:
 # ----------------------------------------------------------------------
 # Same architecture, same starting state
 # ----------------------------------------------------------------------
+def _quiet_tensorflow() -> None:
+    """On JAX, Keras' serialization imports TensorFlow when it is installed:
+    import it first without its start-up lines."""
+    if keras.backend.backend() != "tensorflow":
+        with contextlib.suppress(ImportError):
+            startup.import_tensorflow_quietly()
+
+
 def architecture_key(model: keras.Model) -> str | None:
     """The model's configuration and compile settings with layer names replaced
     by their order of appearance; None when the model has no configuration
     (a subclassed model without ``get_config``)."""
+    _quiet_tensorflow()  # Keras' get_config imports TensorFlow if installed
     try:
         config = {
             "model": type(model).__qualname__,

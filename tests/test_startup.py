@@ -78,3 +78,15 @@ def test_tensorflow_loaded_later_on_jax_is_quiet_too(tmp_path):
         "load(); assert 'tensorflow' in sys.modules; load()"
     )
     _python(code, tmp_path, KERAS_BACKEND="jax")
+
+
+def test_a_fit_on_jax_is_quiet(tmp_path):
+    # Keras' get_config (kerasbig.reuse keys models by it) imports TensorFlow
+    # when it is installed, on every backend.
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("needs jax")
+    code = (
+        "import numpy as np; from kerasbig import RNNRegressor; "
+        "RNNRegressor(units=2, epochs=1).fit(np.random.rand(8, 3), np.random.rand(8))"
+    )
+    _python(code, tmp_path, KERAS_BACKEND="jax")
