@@ -14,6 +14,8 @@ from typing import Any
 
 from sklearn.utils.validation import check_is_fitted
 
+from kerasbig import compiling
+
 __all__ = ["plot_learning_curves"]
 
 
@@ -92,8 +94,14 @@ def plot_learning_curves(estimator: Any, *, metrics=None, ax=None):
         )
     available = [key for key in history if not key.startswith("val_")]
     available.sort(key=lambda key: key != "loss")
-    for key in history:  # validation-only entries still get a panel
-        base = key[len("val_") :] if key.startswith("val_") else key
+    # Validation keys keep Keras' short names ("val_mae") where training keys
+    # have kerasbig's long ones ("mean_absolute_error", as scikeras reports).
+    validation = {
+        compiling.history_key(key[len("val_") :]): key
+        for key in history
+        if key.startswith("val_")
+    }
+    for base in validation:  # validation-only entries still get a panel
         if base not in available:
             available.append(base)
     if metrics is None:
@@ -126,7 +134,7 @@ def plot_learning_curves(estimator: Any, *, metrics=None, ax=None):
     for axis, name in zip(axes, chosen):
         for key, label, style in (
             (name, "training", "-"),
-            (f"val_{name}", "validation", "--"),
+            (validation.get(name), "validation", "--"),
         ):
             if key in history:
                 values = history[key]

@@ -90,6 +90,18 @@ def test_learning_curves_without_validation_and_chosen_metrics():
     assert [line.get_label() for line in fig.axes[0].lines] == ["training"]
 
 
+def test_validation_curve_of_a_short_metric_name_shares_its_panel():
+    # history_ holds "mean_absolute_error" (scikeras's long name) and
+    # "val_mae" (Keras' own): one panel, both curves.
+    X, y = regression_data()
+    reg = regressor(metrics=["mae"], validation_split=0.25).fit(X, y)
+    assert {"mean_absolute_error", "val_mae"} <= set(reg.history_)
+    fig = plot_learning_curves(reg)
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "mean_absolute_error"]
+    training, validation = fig.axes[1].lines
+    np.testing.assert_allclose(validation.get_ydata(), reg.history_["val_mae"])
+
+
 def test_learning_curves_of_a_search_and_a_pipeline():
     X, y = regression_data(60)
     search = GridSearchCV(
