@@ -59,7 +59,9 @@ def load_fortunes(
     folder = _folder(path)
     if categories is None:
         categories = sorted(
-            p.name for p in folder.iterdir() if p.with_suffix(".dat").is_file()
+            p.name
+            for p in folder.iterdir()
+            if not p.suffix and (folder / f"{p.name}.dat").is_file()
         )
     texts: list[str] = []
     labels: list[str] = []

@@ -12,6 +12,7 @@ def folder(tmp_path):
     (tmp_path / "cats.dat").write_bytes(b"")
     (tmp_path / "dogs").write_text("Dogs bark.\n%\n\n%\nDogs fetch.\n")
     (tmp_path / "dogs.dat").write_bytes(b"")
+    (tmp_path / "dogs.u8").write_text("Dogs bark.\n%\n")  # Debian's UTF-8 copy
     (tmp_path / "notes.txt").write_text("not a category")
     return tmp_path
 
