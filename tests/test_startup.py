@@ -67,6 +67,7 @@ def test_import_kerasbig_is_quiet_and_leaves_the_environment_alone(tmp_path):
     assert out.split() == ["0", "None", "None"]
 
 
+@pytest.mark.slow  # a fresh process that loads JAX and TensorFlow
 def test_tensorflow_loaded_later_on_jax_is_quiet_too(tmp_path):
     # On JAX, kerasbig does not load TensorFlow; tf-text (raw text) and
     # SavedModel export load it later, through import_tensorflow_quietly.
@@ -80,6 +81,7 @@ def test_tensorflow_loaded_later_on_jax_is_quiet_too(tmp_path):
     _python(code, tmp_path, KERAS_BACKEND="jax")
 
 
+@pytest.mark.slow  # a fresh process that loads JAX and TensorFlow
 def test_a_fit_on_jax_is_quiet(tmp_path):
     # Keras' get_config (kerasbig.reuse keys models by it) imports TensorFlow
     # when it is installed, on every backend.
