@@ -47,6 +47,7 @@ import numpy as np
 from sklearn.base import is_classifier
 
 from kerasbig import precision
+from kerasbig.validation import input_ndim
 from kerasbig.base import BaseKerasEstimator
 from kerasbig.models import _budget, backbones
 from kerasbig.models._inputs import (
@@ -100,17 +101,6 @@ def family_init(
             *([keyword("class_weight", None, "dict | str | None")] * classifier),
         ]
     )
-
-
-def _ndim(X: Any) -> int | None:
-    """Number of dimensions of an array-like, without validating it."""
-    ndim = getattr(X, "ndim", None)
-    if ndim is not None:
-        return int(ndim)
-    try:
-        return int(np.ndim(X))
-    except (TypeError, ValueError):
-        return None
 
 
 def _describe(shape: tuple) -> str:
@@ -211,7 +201,7 @@ class FamilyMixin:
         listed = is_sequence_list(X)
         if listed:
             X = self._pad_list(X, reset)
-        ndim = _ndim(X)
+        ndim = input_ndim(X)
         if reset:
             if ndim is not None and ndim > 2 and ndim not in self._ranks:
                 kinds = " or ".join(_describe((0,) * r) for r in self._ranks)
