@@ -89,6 +89,8 @@ def test_a_fit_on_jax_is_quiet(tmp_path):
         pytest.skip("needs jax")
     code = (
         "import numpy as np; from kerasbig import RNNRegressor; "
-        "RNNRegressor(units=2, epochs=1).fit(np.random.rand(8, 3), np.random.rand(8))"
+        "RNNRegressor(units=2, epochs=1).fit(np.random.rand(8, 3), np.random.rand(8)); "
+        "import sys; print('tensorflow' in sys.modules)"
     )
-    _python(code, tmp_path, KERAS_BACKEND="jax")
+    # _python also asserts the process succeeded with nothing on stderr.
+    assert _python(code, tmp_path, KERAS_BACKEND="jax").split() == ["True"]
