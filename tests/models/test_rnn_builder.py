@@ -193,6 +193,45 @@ def test_mixed_precision_outputs_float32_and_float64_stays_float64():
     assert keras.backend.standardize_dtype(model(x).dtype) == "float64"
 
 
+
+def test_float64_simple_rnn_keeps_float64_and_float32_keeps_tanh():
+    """Keras 3.15's ops.tanh on JAX (JAX_ENABLE_X64=1) gives float32 for float64
+    input, which broke SimpleRNN's scan: a float64 SimpleRNN gets a tanh that
+    keeps the dtype, and saves and pickles by its registered name; float32 and
+    the other cells keep Keras' own "tanh"."""
+    from kerasbig.models.rnn.builder import tanh_keeping_dtype
+
+    x, padded = padded_pair()
+    for cell in ("simple", "gru"):
+        layer = recurrent_layers(build_rnn((None, 2), 2, cell=cell, **TINY))[0]
+        assert layer.get_config()["activation"] == "tanh"
+    model = build_rnn(
+        (None, 2),
+        2,
+        cell="simple",
+        dtype="float64",
+        bidirectional=True,
+        mask_value=0.0,
+        seed=0,
+        **TINY,
+    )
+    (layer,) = [la for la in model.layers if isinstance(la, keras.layers.Bidirectional)]
+    for direction in (layer.forward_layer, layer.backward_layer):
+        activation = direction.get_config()["activation"]
+        assert activation["config"] == "kerasbig>tanh_keeping_dtype"
+    out = model(padded.astype("float64"))
+    assert keras.backend.standardize_dtype(out.dtype) == "float64"
+    x64 = np.linspace(-3, 3, 7)
+    y = keras.ops.convert_to_numpy(
+        tanh_keeping_dtype(keras.ops.convert_to_tensor(x64))
+    )
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y, np.tanh(x64), rtol=1e-15)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(
+        restored.predict(padded, verbose=0), model.predict(padded, verbose=0)
+    )
+
 def test_old_head_argument_is_gone():
     with pytest.raises(TypeError, match="head"):
         build_rnn((None, 2), 2, head="mean", **TINY)

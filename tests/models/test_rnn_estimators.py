@@ -114,3 +114,17 @@ def test_grid_search_over_units():
     model = search.best_estimator_.model_
     rnn = [layer for layer in model.layers if isinstance(layer, keras.layers.RNN)][0]
     assert rnn.cell.units == search.best_params_["units"]
+
+
+def test_float64_simple_rnn_fits_on_every_backend():
+    """precision="float64" with cell="simple" failed on JAX (JAX_ENABLE_X64=1):
+    Keras 3.15's tanh turned the float64 recurrent state into float32 and
+    jax.lax.scan refused it. The JAX pass of .ci/run runs this on JAX."""
+    import pickle
+
+    X, y = sequences()
+    clf = RNNClassifier(cell="simple", precision="float64", **TINY).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.dtype == np.float64 and np.all(np.isfinite(proba))
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), proba)

@@ -9,13 +9,43 @@ import keras
 from keras import ops
 
 from kerasbig import parameters as v
-from kerasbig.models._head import check_common, dense_head, shared_docstring
+from kerasbig.models._head import (
+    check_common,
+    dense_head,
+    output_dtype,
+    shared_docstring,
+)
 
 _CELLS = {
     "lstm": keras.layers.LSTM,
     "gru": keras.layers.GRU,
     "simple": keras.layers.SimpleRNN,
 }
+
+
+
+@keras.saving.register_keras_serializable(package="kerasbig")
+def tanh_keeping_dtype(x):
+    """``tanh`` that returns the dtype it is given, float64 included.
+
+    The activation of a float64 ``SimpleRNN``. Keras 3.15's ``ops.tanh`` on
+    JAX with ``JAX_ENABLE_X64=1`` returns float32 for float64 input, so the
+    recurrent state would change dtype between steps and ``jax.lax.scan``
+    refuses it; there this calls ``jax.numpy.tanh``, which keeps float64.
+    Elsewhere it is ``keras.ops.tanh``. Registered with Keras, so a model using
+    it saves, loads and pickles like one using ``"tanh"``.
+
+    >>> import numpy as np
+    >>> tanh_keeping_dtype(np.zeros(2, "float32")).dtype == "float32"
+    True
+    """
+    if keras.backend.backend() == "jax" and keras.backend.standardize_dtype(
+        getattr(x, "dtype", None) or "float32"
+    ) == "float64":
+        import jax.numpy as jnp  # noqa: PLC0415
+
+        return jnp.tanh(x)
+    return ops.tanh(x)
 
 
 @shared_docstring("rnn")
@@ -111,11 +141,18 @@ def build_rnn(
         # The same rule as Masking, as a tensor, for the pooling below.
         mask = ops.any(ops.not_equal(inputs, mask_value), axis=-1)
 
+    # SimpleRNN in float64 gets a tanh that keeps float64 on JAX (see
+    # tanh_keeping_dtype); every other build keeps Keras' default activation.
+    extra = {}
+    if cell == "simple" and output_dtype(dtype) == "float64":
+        extra["activation"] = tanh_keeping_dtype
+
     def recurrent(
         n_units: int, return_sequences: bool, backward_of: str | None = None
     ) -> keras.layers.Layer:
         return _CELLS[cell](
             n_units,
+            **extra,
             kernel_initializer=seeds.initializer("glorot_uniform"),
             recurrent_initializer=seeds.initializer("orthogonal"),
             dropout=dropout,
