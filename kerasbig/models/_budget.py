@@ -11,6 +11,16 @@ scale the training to the data, as time-series practice does (Fawaz et al.
   and at most 1,000, with the learning rate halved when the training loss
   stops improving (``ReduceLROnPlateau``).
 
+Text learns differently: a few thousand texts overfit a Transformer within a
+handful of epochs, and each step costs the square of the text length. With
+raw text in (:func:`resolve_text`):
+
+* ``batch_size=None``: 32;
+* ``epochs=None``: at most 30 epochs, stopped when the loss on a held-out
+  tenth of the training texts (:func:`holdout_rows`, drawn with the
+  estimator's seed) has not improved for 3 epochs, the best epoch's weights
+  restored. Fewer than 20 texts: no hold-out, the training loss decides.
+
 Explicit values always win; with them the estimator adds no schedule. The
 same data and seed give the same model.
 """
@@ -20,10 +30,13 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 
 TARGET_STEPS = 3000
 MIN_EPOCHS, MAX_EPOCHS = 30, 1000
 MIN_BATCH, MAX_BATCH = 4, 32
+TEXT_BATCH, TEXT_MAX_EPOCHS, TEXT_PATIENCE = 32, 30, 3
+HOLDOUT_SHARE, MIN_HOLDOUT_ROWS = 0.1, 20
 
 
 def batch_size_for(n_rows: int) -> int:
@@ -62,4 +75,48 @@ def resolve(fit_args: dict, n_rows: int) -> dict:
             monitor="loss", factor=0.5, patience=max(5, epochs // 20), min_lr=1e-5
         )
         fit_args["callbacks"] = [*fit_args.get("callbacks", []), schedule]
+    return fit_args
+
+
+def holdout_rows(n_rows: int) -> np.ndarray | None:
+    """Rows held out to stop text training: a random tenth, or None.
+
+    Drawn from NumPy's global generator, which the estimator has seeded with
+    ``random_state`` (:func:`kerasbig.seeding.seeded`). None below
+    ``MIN_HOLDOUT_ROWS`` rows.
+
+    Examples
+    --------
+    >>> np.random.seed(0)
+    >>> len(holdout_rows(100)), holdout_rows(19)
+    (10, None)
+    """
+    if n_rows < MIN_HOLDOUT_ROWS:
+        return None
+    size = max(1, int(round(n_rows * HOLDOUT_SHARE)))
+    return np.sort(np.random.permutation(n_rows)[:size])
+
+
+def resolve_text(fit_args: dict, *, stop_early: bool) -> dict:
+    """``fit_args`` with a None ``batch_size`` / ``epochs`` chosen for text.
+
+    ``stop_early``: add the early stop on the validation loss (or, without
+    validation data, on the training loss); False when the user's own
+    ``early_stopping=True`` already adds one.
+    """
+    fit_args = dict(fit_args)
+    if fit_args.get("batch_size") is None:
+        fit_args["batch_size"] = TEXT_BATCH
+    if fit_args.get("epochs") is None:
+        fit_args["epochs"] = TEXT_MAX_EPOCHS
+        if stop_early:
+            validating = bool(fit_args.get("validation_split")) or (
+                fit_args.get("validation_data") is not None
+            )
+            stop = keras.callbacks.EarlyStopping(
+                monitor="val_loss" if validating else "loss",
+                patience=TEXT_PATIENCE,
+                restore_best_weights=True,
+            )
+            fit_args["callbacks"] = [*fit_args.get("callbacks", []), stop]
     return fit_args

@@ -307,7 +307,11 @@ class FamilyMixin:
     def _fit_args(self, n_rows: int, epochs: int | None, fit_kwargs) -> dict:
         """The base's, with a None ``batch_size`` / ``epochs`` chosen from the
         number of training rows (:mod:`kerasbig.models._budget`)."""
-        return _budget.resolve(super()._fit_args(n_rows, epochs, fit_kwargs), n_rows)
+        return self._resolve_budget(super()._fit_args(n_rows, epochs, fit_kwargs), n_rows)
+
+    def _resolve_budget(self, fit_args: dict, n_rows: int) -> dict:
+        """``fit_args`` with None ``batch_size`` / ``epochs`` chosen (``_budget``)."""
+        return _budget.resolve(fit_args, n_rows)
 
     def _extra_callbacks(self, fit_args: dict) -> list:
         if not self.early_stopping:

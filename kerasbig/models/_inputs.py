@@ -256,14 +256,14 @@ def pad_list(
 
 
 TEXT_LENGTH_QUANTILE = 0.95
-TEXT_LENGTH_CAP = 256
+TEXT_LENGTH_CAP = 128
 
 
 def default_text_length(lengths: Sequence[int]) -> int:
     """The length texts are padded to when ``max_length`` is None.
 
     The 95th percentile of the training texts' lengths (in WordPiece pieces),
-    rounded up to a multiple of 8, and at most 256 and at most the longest
+    rounded up to a multiple of 8, and at most 128 and at most the longest
     text. The few longer texts are cut (silently: the user set no limit).
     Padding every text to the longest one instead makes one long outlier
     cost every row its length, and attention costs the square of it.
@@ -277,7 +277,7 @@ def default_text_length(lengths: Sequence[int]) -> int:
     >>> default_text_length([3, 4])  # never longer than the longest
     4
     >>> default_text_length([1000] * 10)
-    256
+    128
     """
     longest = max(lengths)
     high = float(np.quantile(np.asarray(lengths), TEXT_LENGTH_QUANTILE))

@@ -32,7 +32,7 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
     Parameters
     ----------
-    vocabulary_size : int, default=2000
+    vocabulary_size : int, default=8000
         Largest vocabulary to learn; ids stay below it.
     max_length : int, default=None
         Output length. None: the longest training text, in pieces.
@@ -75,7 +75,7 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
     def __init__(
         self,
-        vocabulary_size: int = 2000,
+        vocabulary_size: int = 8000,
         *,
         max_length: int | None = None,
         lowercase: bool = True,

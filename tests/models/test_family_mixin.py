@@ -259,7 +259,13 @@ def test_family_regressors_train_on_standardized_targets(regressor):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 12, 1)).astype("float32")
     y = 1000.0 + 50.0 * X[:, :, 0].mean(axis=1) * np.sqrt(12)
-    reg = regressor(**TINY[regressor], epochs=15, batch_size=16, random_state=0)
+    # Four LSTM units are at the mercy of the seed (R² 0.004 to 0.88 over
+    # random_state 0-3 on JAX, 0.19 to 0.79 on TensorFlow); eight reached 0.75
+    # or more on both.
+    tiny = TINY[regressor]
+    if regressor is RNNRegressor:
+        tiny = dict(tiny, units=8)
+    reg = regressor(**tiny, epochs=15, batch_size=16, random_state=0)
     reg.fit(X, y)
     assert reg.target_encoder_.standardize
     np.testing.assert_allclose(reg.target_encoder_.mean_, [y.mean()], rtol=1e-6)

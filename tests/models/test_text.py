@@ -70,6 +70,52 @@ def test_empty_corpus_and_unfitted_encoder():
 
 
 def test_missing_tensorflow_text_says_what_to_install(monkeypatch):
+    # Learning the vocabulary is plain Python; tokenizing needs the library.
+    encoder = WordPieceEncoder().fit(TEXTS)
     monkeypatch.setitem(sys.modules, "tensorflow_text", None)
     with pytest.raises(ImportError, match="pip install tensorflow-text"):
-        WordPieceEncoder().fit(TEXTS)
+        encoder.encode(TEXTS)
+
+
+# ----------------------------------------------------------------------
+# The vocabulary learner (kerasbig.models.transformer.vocabulary)
+# ----------------------------------------------------------------------
+PROSE = [
+    "Programmers refactor the refactoring of refactored programs.",
+    "Gardening: gardeners garden in gardens; unknowable words stay knowable.",
+    "Zyxwvut qrstu, x-ray 42!",
+] * 3
+
+
+def test_learned_pieces_cover_every_training_word_without_unk():
+    encoder = WordPieceEncoder(vocabulary_size=60).fit(PROSE)
+    unk = encoder.vocabulary_.index("[UNK]")
+    assert all(unk not in ids for ids in encoder.encode(PROSE))
+    # the room is filled: characters, then whole words, then pieces
+    assert encoder.size_ == 60
+
+
+def test_frequent_words_are_one_piece_and_rare_words_a_few():
+    once = "refactorable gardenless"  # each word seen once
+    encoder = WordPieceEncoder(vocabulary_size=120).fit([*PROSE, once])
+    vocab = encoder.vocabulary_
+    assert [vocab[i] for i in encoder.encode(["gardens"])[0]] == ["[CLS]", "gardens"]
+    for rare in ("refactorable", "gardenless"):
+        pieces = [vocab[i] for i in encoder.encode([rare])[0][1:]]
+        assert 1 < len(pieces) < len(rare) / 2  # not one piece per character
+        assert "".join(p.removeprefix("##") for p in pieces) == rare
+
+
+def test_the_vocabulary_depends_only_on_the_texts():
+    first = WordPieceEncoder(vocabulary_size=70).fit(PROSE).vocabulary_
+    again = WordPieceEncoder(vocabulary_size=70).fit(list(PROSE)).vocabulary_
+    assert first == again
+
+
+def test_words_are_split_as_the_tokenizer_splits_them():
+    from kerasbig.models.transformer.vocabulary import words_of
+
+    assert words_of("Don't PANIC... ça va") == [
+        "don", "'", "t", "panic", ".", ".", ".", "ça", "va"
+    ]
+    assert words_of("Ça", strip_accents=True, lowercase=False) == ["Ca"]

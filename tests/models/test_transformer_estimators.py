@@ -284,3 +284,53 @@ def test_fortunes_accuracy_is_clearly_above_the_majority_baseline():
         random_state=0,
     ).fit(X_train, y_train)
     assert clf.score(X_test, y_test) > baseline + 0.15
+
+
+# ----------------------------------------------------------------------
+# How long raw text trains when epochs=None (models/_budget.py)
+# ----------------------------------------------------------------------
+TEXT_BUDGET_ARCH = dict(TINY_TRANSFORMER, optimizer__learning_rate=0.01)
+
+
+def test_text_budget_holds_out_a_tenth_and_stops_on_it():
+    texts, y = reviews(100)
+    clf = TransformerClassifier(**TEXT_BUDGET_ARCH, random_state=0).fit(texts, y)
+    epochs = len(clf.history_["loss"])
+    assert "val_loss" in clf.history_ and len(clf.history_["val_loss"]) == epochs
+    assert epochs <= 30
+    if epochs < 30:  # it stopped: 3 epochs without a better held-out loss
+        best = int(np.argmin(clf.history_["val_loss"]))
+        assert best == epochs - 4
+    # the same data and seed give the same model
+    twin = TransformerClassifier(**TEXT_BUDGET_ARCH, random_state=0).fit(texts, y)
+    assert twin.history_ == clf.history_
+    np.testing.assert_array_equal(clf.predict_proba(texts), twin.predict_proba(texts))
+
+
+def test_explicit_epochs_train_on_every_text_without_a_hold_out():
+    texts, y = reviews(60)
+    clf = TransformerClassifier(**TEXT_BUDGET_ARCH, epochs=3, random_state=0)
+    clf.fit(texts, y)
+    assert len(clf.history_["loss"]) == 3 and "val_loss" not in clf.history_
+    assert clf.fit(texts, y, epochs=2).history_.keys() == {"loss"}
+
+
+def test_text_budget_uses_the_users_validation_and_skips_tiny_data():
+    texts, y = reviews(60)
+    clf = TransformerClassifier(
+        **TEXT_BUDGET_ARCH, validation_split=0.25, random_state=0
+    ).fit(texts, y)
+    assert len(clf.history_["val_loss"]) <= 30
+    few = TransformerClassifier(**TEXT_BUDGET_ARCH, random_state=0)
+    few.fit(*reviews(12))  # under 20 texts: no hold-out, the training loss stops it
+    assert "val_loss" not in few.history_ and len(few.history_["loss"]) <= 30
+
+
+def test_text_budget_batch_size_is_32():
+    from kerasbig.models import _budget
+
+    args = _budget.resolve_text({"batch_size": None, "epochs": None}, stop_early=True)
+    assert args["batch_size"] == 32 and args["epochs"] == 30
+    assert args["callbacks"][0].monitor == "loss"
+    mine = _budget.resolve_text({"batch_size": 8, "epochs": 4}, stop_early=True)
+    assert mine == {"batch_size": 8, "epochs": 4}

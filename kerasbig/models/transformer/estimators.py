@@ -10,7 +10,7 @@ import numpy as np
 
 from kerasbig.classifier import KerasClassifier
 from kerasbig.docstrings import document
-from kerasbig.models import backbones
+from kerasbig.models import _budget, backbones
 from kerasbig.models._family import BackboneMixin, family_init
 from kerasbig.models._inputs import (
     as_texts,
@@ -25,10 +25,11 @@ from kerasbig.models.transformer.builder import build_transformer
 from kerasbig.models.transformer.text import WordPieceEncoder
 from kerasbig.parameters import NONE, Boolean, Interval, Options
 from kerasbig.regressor import KerasRegressor
+from kerasbig.routing import route
 from kerasbig.signatures import keyword
 
 INPUT_TYPES = ("auto", "numeric", "tokens", "text")
-DEFAULT_TEXT_VOCABULARY = 2000
+DEFAULT_TEXT_VOCABULARY = 8000
 
 
 class _TransformerMixin(BackboneMixin):
@@ -61,9 +62,27 @@ class _TransformerMixin(BackboneMixin):
     _also_replaced_by_backbone = ("lowercase",)
     _parameter_docs = {
         **BackboneMixin._parameter_docs,
+        "batch_size": (
+            "int or None",
+            "Samples per gradient step (-1: all rows in one batch); also "
+            "``predict``'s. None: chosen from the data: 32 for raw text; for "
+            "numbers and token ids a tenth of the training rows, at least 4 and "
+            "at most 32 (``models/_budget.py``).",
+        ),
+        "epochs": (
+            "int or None",
+            "Passes over the training data. None: chosen from the data. Raw "
+            "text: at most 30, stopped once the loss on a held-out tenth of the "
+            "training texts (drawn with ``random_state``; none under 20 texts) "
+            "has not improved for 3 epochs, the best epoch's weights restored; "
+            "the network then learns from the other nine tenths. Numbers and "
+            "token ids: enough for about 3,000 optimizer steps (at least 30 "
+            "epochs, at most 1,000), the learning rate halved when the training "
+            "loss stops improving.",
+        ),
         "vocabulary_size": (
             "int or None",
-            "Text: the largest vocabulary to learn (None: 2000). Token ids: the "
+            "Text: the largest vocabulary to learn (None: 8000). Token ids: the "
             "number of ids (None: the largest training id + 1). Must stay None "
             "for numeric input.",
         ),
@@ -72,7 +91,7 @@ class _TransformerMixin(BackboneMixin):
             "Length texts, token lists and sequences are padded to; longer ones "
             "are cut. None: for text, the 95th percentile of the training "
             "texts' lengths in WordPiece pieces, rounded up to a multiple of 8, "
-            "at most 256 (the few longer texts are cut silently); for token "
+            "at most 128 (the few longer texts are cut silently); for token "
             "lists and sequences, the longest training one. Attention costs "
             "the square of the length. With ``backbone``: the sequence length "
             "of the preset's preprocessor (special tokens included); None: the "
@@ -357,6 +376,48 @@ class _TransformerMixin(BackboneMixin):
             )
         return ids
 
+    # ------------------------------------------------------------------
+    # How long text trains (models/_budget.py)
+    # ------------------------------------------------------------------
+    def _reads_text(self) -> bool:
+        return getattr(self, "input_type_", None) == "text"
+
+    def _resolve_budget(self, fit_args: dict, n_rows: int) -> dict:
+        if not self._reads_text():
+            return super()._resolve_budget(fit_args, n_rows)
+        return _budget.resolve_text(fit_args, stop_early=not self.early_stopping)
+
+    def _holds_out_text(self, epochs, fit_kwargs) -> bool:
+        """Whether this fit holds out texts to stop on: raw text, ``epochs``
+        chosen by the budget, no validation data of the user's, one device."""
+        if not self._reads_text() or epochs is not None or self.epochs is not None:
+            return False
+        given = {**route(self._free_and_routed(), "fit"), **(fit_kwargs or {})}
+        return (
+            given.get("epochs") is None
+            and not self.validation_split
+            and not given.get("validation_split")
+            and given.get("validation_data") is None
+            and self.__dict__.get("_placement") is None
+        )
+
+    def _train(self, model, X, y, sample_weight, epochs, fit_kwargs):
+        """With the text budget, a seeded tenth of the texts is held out as
+        ``validation_data`` for the early stop (``_budget.holdout_rows``)."""
+        rows = None
+        if self._holds_out_text(epochs, fit_kwargs) and isinstance(y, np.ndarray):
+            rows = _budget.holdout_rows(len(X))
+        if rows is not None:
+            keep = np.ones(len(X), dtype=bool)
+            keep[rows] = False
+            held = (X[rows], y[rows])
+            if sample_weight is not None:
+                held += (sample_weight[rows],)
+                sample_weight = sample_weight[keep]
+            fit_kwargs = {**(fit_kwargs or {}), "validation_data": held}
+            X, y = X[keep], y[keep]
+        return super()._train(model, X, y, sample_weight, epochs, fit_kwargs)
+
     def _architecture(self):
         arch = super()._architecture()
         if self.input_type_ == "numeric":
@@ -385,7 +446,7 @@ class TransformerClassifier(_TransformerMixin, KerasClassifier):
       learned position embedding feed the encoder.
     * text: a list, 1-D array or pandas Series of strings. ``fit`` learns a
       WordPiece vocabulary of at most ``vocabulary_size`` pieces from the
-      training texts (keras-hub's ``compute_word_piece_vocabulary``) and
+      training texts (:mod:`kerasbig.models.transformer.vocabulary`) and
       ``predict`` takes raw strings. Each text becomes ``[CLS]`` plus its
       pieces, padded with id 0 (masked) to ``max_length``. Needs
       tensorflow-text, on any Keras backend.
@@ -418,7 +479,7 @@ class TransformerClassifier(_TransformerMixin, KerasClassifier):
     ...                             epochs=3, random_state=0)
     >>> clf.fit(texts, labels).predict(["a great film", "so dull"]).shape
     (2,)
-    >>> clf.input_type_, clf.vocabulary_size_ <= 2000
+    >>> clf.input_type_, clf.vocabulary_size_ <= 8000
     ('text', True)
     """
 
