@@ -58,8 +58,8 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     >>> tokenizer = TextTokenizer(vocabulary_size=50).fit(texts)
     >>> ids = tokenizer.transform(["the dog", "a cat"])
     >>> ids
-    array([[ 2, 14, 12,  0],
-           [ 2,  3, 15,  0]], dtype=int32)
+    array([[ 2, 14, 16,  0],
+           [ 2, 13, 17,  0]], dtype=int32)
     >>> [tokenizer.vocabulary_[i] for i in ids[0] if i]
     ['[CLS]', 'the', 'dog']
 
