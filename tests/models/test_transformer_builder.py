@@ -408,3 +408,31 @@ def test_without_seed_keras_global_seed_still_decides():
     second = build_transformer((6,), 2, **SEEDED)
     for a, b in zip(values(first), values(second), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "length, patch_size, positions",
+    [(64, "auto", 64), (150, "auto", 50), (150, 1, 150), (10, 4, 3), (1460, "auto", 64)],
+)
+def test_numeric_series_are_read_in_patches(length, patch_size, positions):
+    model = build_transformer((length, 2), 2, patch_size=patch_size, **TINY)
+    embedding = next(
+        x for x in model.layers if isinstance(x, keras_hub.layers.PositionEmbedding)
+    )
+    assert embedding.output.shape[1] == positions
+    assert model(np.ones((3, length, 2), "float32")).shape == (3, 2)
+
+
+def test_patches_of_variable_length_series_and_their_pickle():
+    model = build_transformer((None, 1), 2, max_length=20, patch_size=3, **TINY)
+    for length in (7, 20):  # ceil(7 / 3) = 3 and 7 patches
+        x = np.random.default_rng(0).normal(size=(2, length, 1)).astype("float32")
+        restored = pickle.loads(pickle.dumps(model))
+        np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_patch_size_is_for_numbers_only():
+    with pytest.raises(ValueError, match="patch_size applies to numeric sequences"):
+        build_transformer((8,), 2, patch_size=2, **TOKENS)
+    with pytest.raises(ValueError, match="patch_size"):
+        build_transformer((8, 1), 2, patch_size=0, **TINY)

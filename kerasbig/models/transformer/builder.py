@@ -12,6 +12,20 @@ from kerasbig import parameters as v
 from kerasbig.models._head import check_common, dense_head, shared_docstring
 
 
+PATCHES = 64  # patch_size="auto": at most this many patches
+
+
+def auto_patch_size(length: int) -> int:
+    """``patch_size="auto"``: the fewest steps per patch for at most 64 patches.
+
+    Examples
+    --------
+    >>> [auto_patch_size(n) for n in (24, 64, 65, 150, 1460)]
+    [1, 1, 2, 3, 23]
+    """
+    return max(1, -(-int(length) // PATCHES))
+
+
 @shared_docstring("transformer")
 def build_transformer(
     input_shape: Sequence[int | None],
@@ -25,6 +39,7 @@ def build_transformer(
     ff_dim: int = 128,
     dropout: float = 0.1,
     max_length: int | None = None,
+    patch_size: int | Literal["auto"] = "auto",
     global_pooling: Literal["mean", "first"] = "mean",
     dense_units: int | Sequence[int] = (),
     seed: int | None = None,
@@ -40,8 +55,14 @@ def build_transformer(
       ``keras_hub.layers.TokenAndPositionEmbedding``; the padding mask
       (``ids != 0``) is passed to every ``TransformerEncoder`` and to the pooling,
       so padding changes nothing.
-    * numbers, otherwise: ``input_shape=(length, channels)``; a Dense projection to
-      ``model_dim`` plus ``keras_hub.layers.PositionEmbedding``. No masking.
+    * numbers, otherwise: ``input_shape=(length, channels)``. The series is cut
+      into patches of ``patch_size`` steps (zero-padded to a whole number), each
+      patch projected to ``model_dim`` (a ``Conv1D`` with ``patch_size``
+      strides; a Dense projection per step when ``patch_size=1``), plus
+      ``keras_hub.layers.PositionEmbedding``. No masking. Patches are what
+      time-series Transformers read (Nie et al. 2023, PatchTST): attention
+      then costs the square of ``length / patch_size``, and each position
+      carries a local shape, not one noisy value.
 
     Then ``Dropout -> num_layers x TransformerEncoder -> global pooling ->
     dense_units -> Dense(n_outputs)``.
@@ -69,6 +90,11 @@ def build_transformer(
     max_length : int, optional
         Longest sequence the position embedding covers; defaults to
         ``input_shape[0]``. Required when that is ``None``.
+    patch_size : int or "auto", default="auto"
+        Numbers only: steps per patch. ``"auto"``: ``ceil(max_length / 64)``,
+        so that the encoder reads at most 64 patches (1, one step per
+        position, for series up to 64 steps). Must be 1 or ``"auto"`` for
+        token ids.
     global_pooling : {"mean", "first"}, default="mean"
         How the sequence becomes one vector: ``"mean"`` averages over the
         positions that are not padding; ``"first"`` takes the first position (a
@@ -141,6 +167,16 @@ def build_transformer(
             f"{shape[0]}, got max_length={max_length}."
         )
     global_pooling = v.check_choice(global_pooling, "global_pooling", ("mean", "first"))
+    if patch_size == "auto":
+        patch_size = 1 if vocabulary_size is not None else auto_patch_size(max_length)
+    else:
+        patch_size = v.check_positive_int(patch_size, "patch_size")
+    if vocabulary_size is not None and patch_size != 1:
+        raise v.InvalidParameterError(
+            f"patch_size applies to numeric sequences; token ids are read one "
+            f"per position. Got patch_size={patch_size} with vocabulary_size="
+            f"{vocabulary_size}; leave patch_size='auto'."
+        )
 
     # Imported here so the CNN and RNN builders work without keras-hub and its
     # tensorflow-text dependency (e.g. on a JAX-only machine).
@@ -167,13 +203,25 @@ def build_transformer(
     else:
         inputs = keras.Input(shape=shape)
         padding_mask = None
-        x = keras.layers.Dense(
-            model_dim,
-            kernel_initializer=seeds.initializer("glorot_uniform"),
-            dtype=dtype,
-        )(inputs)
+        if patch_size == 1:
+            x = keras.layers.Dense(
+                model_dim,
+                kernel_initializer=seeds.initializer("glorot_uniform"),
+                dtype=dtype,
+            )(inputs)
+        else:
+            # padding="same": ceil(length / patch_size) patches, the missing
+            # steps zero-padded (split between the two ends).
+            x = keras.layers.Conv1D(
+                model_dim,
+                patch_size,
+                strides=patch_size,
+                padding="same",
+                kernel_initializer=seeds.initializer("glorot_uniform"),
+                dtype=dtype,
+            )(inputs)
         positions = keras_hub.layers.PositionEmbedding(
-            sequence_length=max_length,
+            sequence_length=-(-max_length // patch_size),
             initializer=seeds.initializer("glorot_uniform"),
             dtype=dtype,
         )(x)
