@@ -417,3 +417,32 @@ def test_without_seed_keras_global_seed_still_decides():
     second = build_rnn((None, 2), 3, **SEEDED)
     for a, b in zip(values(first), values(second), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "input_shape, kwargs, steps",
+    [
+        ((64, 2), {}, 64),  # up to 64 steps: no patches
+        ((150, 2), {}, 50),  # auto: 3 steps per patch
+        ((150, 2), {"patch_size": 1}, 150),
+        ((10, 2), {"patch_size": 4}, 3),  # the last patch zero-padded
+        ((None, 2), {}, None),  # variable length: no patches
+        ((150, 2), {"mask_value": 0.0}, 150),  # masking: no patches
+    ],
+)
+def test_long_series_are_read_in_patches(input_shape, kwargs, steps):
+    model = build_rnn(input_shape, 2, **TINY, **kwargs)
+    recurrent = recurrent_layers(model)[0]
+    inputs = recurrent.input  # with a mask: [sequences, mask]
+    assert (inputs[0] if isinstance(inputs, list) else inputs).shape[1] == steps
+    length = input_shape[0] or 7
+    assert model(np.ones((3, length, 2), "float32")).shape == (3, 2)
+
+
+def test_patches_pickle_and_refuse_a_mask():
+    model = build_rnn((30, 1), 2, patch_size=4, **TINY)
+    x = np.random.default_rng(0).normal(size=(2, 30, 1)).astype("float32")
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="patch_size=2 cannot be combined with mask_value"):
+        build_rnn((30, 1), 2, patch_size=2, mask_value=0.0, **TINY)

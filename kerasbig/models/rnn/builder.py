@@ -15,6 +15,7 @@ from kerasbig.models._head import (
     output_dtype,
     shared_docstring,
 )
+from kerasbig.models._patches import auto_patch_size
 
 _CELLS = {
     "lstm": keras.layers.LSTM,
@@ -60,6 +61,7 @@ def build_rnn(
     dropout: float = 0.0,
     recurrent_dropout: float = 0.0,
     mask_value: float | None = None,
+    patch_size: int | Literal["auto"] = "auto",
     global_pooling: Literal["last", "mean", "max"] = "last",
     dense_units: int | Sequence[int] = (),
     seed: int | None = None,
@@ -68,8 +70,12 @@ def build_rnn(
 ) -> keras.Model:
     """Build an uncompiled stacked recurrent network.
 
-    The model is ``Input -> [Masking] -> recurrent layers -> global pooling ->
-    dense_units -> Dense(n_outputs)``.
+    The model is ``Input -> [Masking | patches] -> recurrent layers -> global
+    pooling -> dense_units -> Dense(n_outputs)``. Long series are read in
+    patches of ``patch_size`` steps, each projected by a strided ``Conv1D``
+    to ``units[0]`` channels (Nie et al. 2023's patching): the recurrence
+    then runs over ``length / patch_size`` steps, which is faster, and
+    carries information across fewer steps.
 
     Parameters
     ----------
@@ -93,6 +99,11 @@ def build_rnn(
         step whose channels all equal ``mask_value`` is skipped, so sequences
         padded with it give the same output as unpadded ones. It must not be NaN
         (NaN never compares equal); pad with a number instead.
+    patch_size : int or "auto", default="auto"
+        Steps per patch. ``"auto"``: ``ceil(length / 64)`` for a known length
+        (1, no patches, up to 64 steps, for variable lengths, and with
+        ``mask_value``). A patch size above 1 cannot be combined with
+        ``mask_value``.
     global_pooling : {"last", "mean", "max"}, default="last"
         How the sequence becomes one vector: the last layer's final state, or
         the mean / max of its outputs over the time steps that are not masked.
@@ -130,6 +141,17 @@ def build_rnn(
     global_pooling = v.check_choice(
         global_pooling, "global_pooling", ("last", "mean", "max")
     )
+    if patch_size == "auto":
+        auto = mask_value is None and shape[0] is not None
+        patch_size = auto_patch_size(shape[0]) if auto else 1
+    else:
+        patch_size = v.check_positive_int(patch_size, "patch_size")
+    if patch_size > 1 and mask_value is not None:
+        raise v.InvalidParameterError(
+            f"patch_size={patch_size} cannot be combined with mask_value="
+            f"{mask_value}: a patch mixes masked and unmasked steps. Use "
+            "patch_size=1 (or 'auto') with mask_value."
+        )
 
     # -- build ---------------------------------------------------------------
     seeds, dtype = common.seeds, common.dtype
@@ -140,6 +162,16 @@ def build_rnn(
         x = keras.layers.Masking(mask_value=mask_value, dtype=dtype)(x)
         # The same rule as Masking, as a tensor, for the pooling below.
         mask = ops.any(ops.not_equal(inputs, mask_value), axis=-1)
+    if patch_size > 1:
+        # padding="same": ceil(length / patch_size) patches, zero-padded.
+        x = keras.layers.Conv1D(
+            units[0],
+            patch_size,
+            strides=patch_size,
+            padding="same",
+            kernel_initializer=seeds.initializer("glorot_uniform"),
+            dtype=dtype,
+        )(x)
 
     # SimpleRNN in float64 gets a tanh that keeps float64 on JAX (see
     # tanh_keeping_dtype); every other build keeps Keras' default activation.

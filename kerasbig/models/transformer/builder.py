@@ -10,20 +10,7 @@ from keras import ops
 
 from kerasbig import parameters as v
 from kerasbig.models._head import check_common, dense_head, shared_docstring
-
-
-PATCHES = 64  # patch_size="auto": at most this many patches
-
-
-def auto_patch_size(length: int) -> int:
-    """``patch_size="auto"``: the fewest steps per patch for at most 64 patches.
-
-    Examples
-    --------
-    >>> [auto_patch_size(n) for n in (24, 64, 65, 150, 1460)]
-    [1, 1, 2, 3, 23]
-    """
-    return max(1, -(-int(length) // PATCHES))
+from kerasbig.models._patches import auto_patch_size
 
 
 @shared_docstring("transformer")

@@ -1,0 +1,24 @@
+"""How many steps of a numeric series make one patch (``patch_size="auto"``).
+
+The RNN and the Transformer read a long series in patches: a strided
+``Conv1D`` turns each run of ``patch_size`` steps into one position, as
+time-series Transformers do (Nie et al. 2023, PatchTST). The recurrence or
+the attention then spans ``length / patch_size`` positions, at most
+``PATCHES``: a 1,460-step series costs what a 64-step one does, and each
+position carries a local shape instead of one noisy value.
+"""
+
+from __future__ import annotations
+
+PATCHES = 64  # patch_size="auto": at most this many patches
+
+
+def auto_patch_size(length: int) -> int:
+    """The fewest steps per patch that give at most ``PATCHES`` patches.
+
+    Examples
+    --------
+    >>> [auto_patch_size(n) for n in (24, 64, 65, 150, 1460)]
+    [1, 1, 2, 3, 23]
+    """
+    return max(1, -(-int(length) // PATCHES))
