@@ -1,4 +1,4 @@
-"""Saliency (kerasbig/saliency.py): gradients and integrated gradients for
+"""Saliency (kerasbig/saliency/): gradients and integrated gradients for
 every family, on the backend in use (run once more with KERAS_BACKEND=jax).
 
 Each estimator is fitted once per module (``fitted``); tests must not change
@@ -462,8 +462,8 @@ def test_arguments_are_checked_before_the_network_runs(
         raise AssertionError("the network ran before the arguments were checked")
 
     # The two places where the network runs.
-    monkeypatch.setattr("kerasbig.saliency._network_outputs", fail)
-    monkeypatch.setattr("kerasbig.saliency._gradient_function", fail)
+    monkeypatch.setattr("kerasbig.saliency.attribution._network_outputs", fail)
+    monkeypatch.setattr("kerasbig.saliency.attribution._gradient_function", fail)
     with pytest.raises(error):
         saliency(fitted(name), X, **kwargs)
 

@@ -47,7 +47,6 @@ import numpy as np
 from sklearn.base import is_classifier
 
 from kerasbig import precision
-from kerasbig.validation import input_ndim
 from kerasbig.base import BaseKerasEstimator
 from kerasbig.models import _budget, backbones
 from kerasbig.models._inputs import (
@@ -61,6 +60,7 @@ from kerasbig.models._inputs import (
 from kerasbig.parameters import NONE, Boolean, Interval, Satisfies
 from kerasbig.routing import destination_of
 from kerasbig.signatures import Parameter, keyword, make_init, parameters_of
+from kerasbig.validation import input_ndim
 
 # Builder arguments that come from the data, the target or other parameters.
 DATA_KEYWORDS = ("input_shape", "n_outputs", "output_activation", "seed", "dtype")
@@ -307,7 +307,9 @@ class FamilyMixin:
     def _fit_args(self, n_rows: int, epochs: int | None, fit_kwargs) -> dict:
         """The base's, with a None ``batch_size`` / ``epochs`` chosen from the
         number of training rows (:mod:`kerasbig.models._budget`)."""
-        return self._resolve_budget(super()._fit_args(n_rows, epochs, fit_kwargs), n_rows)
+        return self._resolve_budget(
+            super()._fit_args(n_rows, epochs, fit_kwargs), n_rows
+        )
 
     def _resolve_budget(self, fit_args: dict, n_rows: int) -> dict:
         """``fit_args`` with None ``batch_size`` / ``epochs`` chosen (``_budget``)."""

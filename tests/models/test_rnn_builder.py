@@ -193,7 +193,6 @@ def test_mixed_precision_outputs_float32_and_float64_stays_float64():
     assert keras.backend.standardize_dtype(model(x).dtype) == "float64"
 
 
-
 def test_float64_simple_rnn_keeps_float64_and_float32_keeps_tanh():
     """Keras 3.15's ops.tanh on JAX (JAX_ENABLE_X64=1) gives float32 for float64
     input, which broke SimpleRNN's scan: a float64 SimpleRNN gets a tanh that
@@ -222,15 +221,14 @@ def test_float64_simple_rnn_keeps_float64_and_float32_keeps_tanh():
     out = model(padded.astype("float64"))
     assert keras.backend.standardize_dtype(out.dtype) == "float64"
     x64 = np.linspace(-3, 3, 7)
-    y = keras.ops.convert_to_numpy(
-        tanh_keeping_dtype(keras.ops.convert_to_tensor(x64))
-    )
+    y = keras.ops.convert_to_numpy(tanh_keeping_dtype(keras.ops.convert_to_tensor(x64)))
     assert y.dtype == np.float64
     np.testing.assert_allclose(y, np.tanh(x64), rtol=1e-15)
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(
         restored.predict(padded, verbose=0), model.predict(padded, verbose=0)
     )
+
 
 def test_old_head_argument_is_gone():
     with pytest.raises(TypeError, match="head"):
@@ -443,6 +441,10 @@ def test_patches_pickle_and_refuse_a_mask():
     model = build_rnn((30, 1), 2, patch_size=4, **TINY)
     x = np.random.default_rng(0).normal(size=(2, 30, 1)).astype("float32")
     restored = pickle.loads(pickle.dumps(model))
-    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
-    with pytest.raises(ValueError, match="patch_size=2 cannot be combined with mask_value"):
+    np.testing.assert_array_equal(
+        restored.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+    with pytest.raises(
+        ValueError, match="patch_size=2 cannot be combined with mask_value"
+    ):
         build_rnn((30, 1), 2, patch_size=2, mask_value=0.0, **TINY)

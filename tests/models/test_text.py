@@ -116,6 +116,14 @@ def test_words_are_split_as_the_tokenizer_splits_them():
     from kerasbig.models.transformer.vocabulary import words_of
 
     assert words_of("Don't PANIC... ça va") == [
-        "don", "'", "t", "panic", ".", ".", ".", "ça", "va"
+        "don",
+        "'",
+        "t",
+        "panic",
+        ".",
+        ".",
+        ".",
+        "ça",
+        "va",
     ]
     assert words_of("Ça", strip_accents=True, lowercase=False) == ["Ca"]

@@ -412,7 +412,13 @@ def test_without_seed_keras_global_seed_still_decides():
 
 @pytest.mark.parametrize(
     "length, patch_size, positions",
-    [(64, "auto", 64), (150, "auto", 50), (150, 1, 150), (10, 4, 3), (1460, "auto", 64)],
+    [
+        (64, "auto", 64),
+        (150, "auto", 50),
+        (150, 1, 150),
+        (10, 4, 3),
+        (1460, "auto", 64),
+    ],
 )
 def test_numeric_series_are_read_in_patches(length, patch_size, positions):
     model = build_transformer((length, 2), 2, patch_size=patch_size, **TINY)
@@ -428,7 +434,9 @@ def test_patches_of_variable_length_series_and_their_pickle():
     for length in (7, 20):  # ceil(7 / 3) = 3 and 7 patches
         x = np.random.default_rng(0).normal(size=(2, length, 1)).astype("float32")
         restored = pickle.loads(pickle.dumps(model))
-        np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+        np.testing.assert_array_equal(
+            restored.predict(x, verbose=0), model.predict(x, verbose=0)
+        )
 
 
 def test_patch_size_is_for_numbers_only():

@@ -24,7 +24,6 @@ _CELLS = {
 }
 
 
-
 @keras.saving.register_keras_serializable(package="kerasbig")
 def tanh_keeping_dtype(x):
     """``tanh`` that returns the dtype it is given, float64 included.
@@ -40,9 +39,11 @@ def tanh_keeping_dtype(x):
     >>> tanh_keeping_dtype(np.zeros(2, "float32")).dtype == "float32"
     True
     """
-    if keras.backend.backend() == "jax" and keras.backend.standardize_dtype(
-        getattr(x, "dtype", None) or "float32"
-    ) == "float64":
+    if (
+        keras.backend.backend() == "jax"
+        and keras.backend.standardize_dtype(getattr(x, "dtype", None) or "float32")
+        == "float64"
+    ):
         import jax.numpy as jnp  # noqa: PLC0415
 
         return jnp.tanh(x)

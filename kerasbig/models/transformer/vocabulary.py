@@ -39,7 +39,9 @@ MIN_WORD_COUNT = 2
 PIECE_LENGTHS = range(2, 7)
 
 
-def words_of(text: str, *, lowercase: bool = True, strip_accents: bool = False) -> list[str]:
+def words_of(
+    text: str, *, lowercase: bool = True, strip_accents: bool = False
+) -> list[str]:
     """``text`` split into the words keras-hub's WordPiece tokenizer sees.
 
     Examples
@@ -51,7 +53,8 @@ def words_of(text: str, *, lowercase: bool = True, strip_accents: bool = False) 
         text = text.lower()
     if strip_accents:
         text = "".join(
-            c for c in unicodedata.normalize("NFD", text)
+            c
+            for c in unicodedata.normalize("NFD", text)
             if unicodedata.category(c) != "Mn"
         )
     return _WORD.findall(text)
