@@ -72,12 +72,12 @@ def _compile_config(model: keras.Model) -> Any:
         return None
 
 
-def _cached(model: keras.Model) -> tuple:
+def _cached(model: keras.Model, compile_config: Any) -> tuple:
     traced = model.__dict__.get(_CACHE)
     if (
         traced is None
         or traced.optimizer is not model.optimizer
-        or traced.compile_config != _compile_config(model)
+        or traced.compile_config != compile_config
     ):
         return None, None
     return traced.train_function, traced.test_function
@@ -127,14 +127,16 @@ def running(model: keras.Model, steps: int) -> Iterator[None]:
         yield
         return
     saved = (model.train_function, model.test_function)
-    model.train_function, model.test_function = _cached(model)
+    # Read once per fit: serializing the compile config costs milliseconds.
+    compile_config = _compile_config(model)
+    model.train_function, model.test_function = _cached(model, compile_config)
     model.steps_per_execution = steps
     try:
         yield
     finally:
         traced = _Traced(
             model.optimizer,
-            _compile_config(model),
+            compile_config,
             model.train_function,
             model.test_function,
         )
