@@ -144,19 +144,28 @@ RSS_BOUND_MB = 2 * 180
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs Linux /proc")
-@pytest.mark.skipif(
-    keras.backend.backend() == "jax",
-    reason="open on JAX: 51 of 200 networks were still alive after the cycles "
-    "(CI, 2026-12-01); what holds them (a JAX compile cache?) is not found yet",
-)
 def test_two_hundred_fit_predict_cycles_do_not_leak():
     Xs, ys = X[:48], Y[:48]
+    # On JAX each cycle's network is compiled anew (the model pool's key holds
+    # the initializer seeds, which differ with random_state), and JAX keeps
+    # compiled executables in its compilation caches (LRUs of 4096 and 8192
+    # entries in JAX 0.10), though the networks themselves are released (4
+    # alive after 100 cycles: the pool's). Measured on 2 cores, cycles 20-100:
+    # 3.45 MB a cycle, 0.06 MB with jax.clear_caches() after each cycle, 0.0
+    # with one random_state. So on JAX the caches are cleared each cycle and
+    # everything else is held to the TensorFlow bounds.
+    clear_caches = lambda: None  # noqa: E731
+    if keras.backend.backend() == "jax":
+        import jax
+
+        clear_caches = jax.clear_caches
 
     def cycle(i):
         est = KerasClassifier(mlp, epochs=1, batch_size=16, random_state=i)
         est.fit(Xs, ys)
         assert est.predict_proba(Xs[:5]).shape == (5, 2)
         assert est.predict(Xs).shape == (48,)
+        clear_caches()
 
     for i in range(20):
         cycle(i)

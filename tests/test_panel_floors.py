@@ -7,10 +7,10 @@ the benchmark measured (see its JSON in ``benchmarks/results/``), so a seed's
 noise does not trip it but a collapse to chance does.
 
 The data ships offline: UCR sets inside sktime's wheel (a test dependency; read
-as files) and statsmodels' sunspots. The text entry (the default Transformer
-beating TF-IDF on Debian's fortunes) has no floor yet: the default does not
-reach it (see the benchmark's table); ``tests/models/test_transformer_estimators``
-keeps a floor for a configured Transformer on that corpus.
+as files) and statsmodels' sunspots, Debian's fortunes (``apt-get install fortunes``,
+which ``.ci/run`` does). The text floor is under what the default measured,
+not the issue's target (beating TF-IDF + logistic regression, 0.697): the
+default does not reach it (see the benchmark's table).
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ import os
 import numpy as np
 import pytest
 
+from kerasbig.datasets.fortunes import load_fortunes
 from kerasbig.datasets.ucr import load_ucr
 from kerasbig.models.cnn.estimators import CNNClassifier, CNNRegressor
+from kerasbig.models.transformer.estimators import TransformerClassifier
 
 pytestmark = pytest.mark.slow
 
@@ -59,3 +61,25 @@ def test_cnn_regressor_defaults_on_sunspots():
     cut = int(len(X) * 0.75)
     reg = CNNRegressor(random_state=0).fit(X[:cut], y[:cut])
     assert reg.score(X[cut:], y[cut:]) >= 0.70
+
+
+def test_transformer_defaults_on_fortunes_text():
+    """Measured 0.633, 0.463, 0.607 (seeds 0-2) in about 60 s; the majority
+    class is 0.32 and TF-IDF + logistic regression 0.697."""
+    from sklearn.model_selection import train_test_split
+
+    try:
+        texts, labels = load_fortunes(
+            ["computers", "politics", "science", "songs-poems", "food"]
+        )
+    except FileNotFoundError as err:
+        _missing(err)
+    X_train, X_test, y_train, y_test = train_test_split(
+        np.array(texts, dtype=object),
+        labels,
+        test_size=0.25,
+        stratify=labels,
+        random_state=0,
+    )
+    clf = TransformerClassifier(random_state=0).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.55
