@@ -134,7 +134,6 @@ def assert_padded_training_stays_close(X, Y):
     np.testing.assert_allclose(est.predict_proba(X), single.predict_proba(X), atol=0.05)
 
 
-
 def batch_norm_mlp(meta, hidden=8, seed=None):
     """Dense -> BatchNormalization -> softmax: a network with batch statistics."""
     init = keras.initializers.GlorotUniform(seed=seed)
@@ -173,6 +172,7 @@ def assert_same_weights_predict_the_same(case, distribution, X, Y):
     single = Estimator(**params, **{**DEVICE_SETTINGS, "epochs": 1}).fit(X, Y)
     single.model_.set_weights(est.model_.get_weights())
     np.testing.assert_allclose(single.predict_proba(X), expected, rtol=0, atol=1e-6)
+
 
 # ----------------------------------------------------------------------
 # scikit-learn's estimator checks
