@@ -19,8 +19,8 @@ import os
 
 import numpy as np
 import pytest
+from helpers import fortunes_split
 
-from kerasbig.datasets.fortunes import load_fortunes
 from kerasbig.datasets.ucr import load_ucr
 from kerasbig.models.cnn.estimators import CNNClassifier, CNNRegressor
 from kerasbig.models.transformer.estimators import TransformerClassifier
@@ -66,20 +66,6 @@ def test_cnn_regressor_defaults_on_sunspots():
 def test_transformer_defaults_on_fortunes_text():
     """Measured 0.633, 0.463, 0.607 (seeds 0-2) in about 60 s; the majority
     class is 0.32 and TF-IDF + logistic regression 0.697."""
-    from sklearn.model_selection import train_test_split
-
-    try:
-        texts, labels = load_fortunes(
-            ["computers", "politics", "science", "songs-poems", "food"]
-        )
-    except FileNotFoundError as err:
-        _missing(err)
-    X_train, X_test, y_train, y_test = train_test_split(
-        np.array(texts, dtype=object),
-        labels,
-        test_size=0.25,
-        stratify=labels,
-        random_state=0,
-    )
+    X_train, X_test, y_train, y_test = fortunes_split()
     clf = TransformerClassifier(random_state=0).fit(X_train, y_train)
     assert clf.score(X_test, y_test) >= 0.55

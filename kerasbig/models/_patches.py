@@ -10,6 +10,8 @@ position carries a local shape instead of one noisy value.
 
 from __future__ import annotations
 
+import keras
+
 PATCHES = 64  # patch_size="auto": at most this many patches
 
 
@@ -22,3 +24,20 @@ def auto_patch_size(length: int) -> int:
     [1, 1, 2, 3, 23]
     """
     return max(1, -(-int(length) // PATCHES))
+
+
+def patch_projection(x, units: int, patch_size: int, initializer, dtype=None):
+    """Project each run of ``patch_size`` steps of ``x`` to ``units`` features.
+
+    A ``Conv1D`` with stride ``patch_size`` and ``padding="same"``: the output
+    has ``ceil(length / patch_size)`` positions, the missing steps zero-padded
+    (split between the two ends).
+    """
+    return keras.layers.Conv1D(
+        units,
+        patch_size,
+        strides=patch_size,
+        padding="same",
+        kernel_initializer=initializer,
+        dtype=dtype,
+    )(x)

@@ -9,13 +9,12 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import QUICK_FIT, TINY_TRANSFORMER
+from helpers import QUICK_FIT, TINY_TRANSFORMER, fortunes_split
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
-from kerasbig.datasets.fortunes import load_fortunes
 from kerasbig.models._inputs import default_text_length
 from kerasbig.models.transformer.estimators import (
     TransformerClassifier,
@@ -259,19 +258,7 @@ def test_raw_text_on_the_jax_backend():
 @pytest.mark.slow
 def test_fortunes_accuracy_is_clearly_above_the_majority_baseline():
     """Raw text from Debian's fortune files (apt-get install fortunes)."""
-    try:
-        texts, labels = load_fortunes(
-            ["computers", "politics", "science", "songs-poems", "food"]
-        )
-    except FileNotFoundError as err:
-        pytest.skip(str(err))
-    X_train, X_test, y_train, y_test = train_test_split(
-        np.array(texts, dtype=object),
-        labels,
-        test_size=0.25,
-        stratify=labels,
-        random_state=0,
-    )
+    X_train, X_test, y_train, y_test = fortunes_split()
     baseline = DummyClassifier().fit(X_train, y_train).score(X_test, y_test)
     clf = TransformerClassifier(
         vocabulary_size=4000,

@@ -15,7 +15,7 @@ from kerasbig.models._head import (
     output_dtype,
     shared_docstring,
 )
-from kerasbig.models._patches import auto_patch_size
+from kerasbig.models._patches import auto_patch_size, patch_projection
 
 _CELLS = {
     "lstm": keras.layers.LSTM,
@@ -164,15 +164,9 @@ def build_rnn(
         # The same rule as Masking, as a tensor, for the pooling below.
         mask = ops.any(ops.not_equal(inputs, mask_value), axis=-1)
     if patch_size > 1:
-        # padding="same": ceil(length / patch_size) patches, zero-padded.
-        x = keras.layers.Conv1D(
-            units[0],
-            patch_size,
-            strides=patch_size,
-            padding="same",
-            kernel_initializer=seeds.initializer("glorot_uniform"),
-            dtype=dtype,
-        )(x)
+        x = patch_projection(
+            x, units[0], patch_size, seeds.initializer("glorot_uniform"), dtype
+        )
 
     # SimpleRNN in float64 gets a tanh that keeps float64 on JAX (see
     # tanh_keeping_dtype); every other build keeps Keras' default activation.

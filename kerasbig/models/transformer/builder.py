@@ -10,7 +10,7 @@ from keras import ops
 
 from kerasbig import parameters as v
 from kerasbig.models._head import check_common, dense_head, shared_docstring
-from kerasbig.models._patches import auto_patch_size
+from kerasbig.models._patches import auto_patch_size, patch_projection
 
 
 @shared_docstring("transformer")
@@ -197,16 +197,13 @@ def build_transformer(
                 dtype=dtype,
             )(inputs)
         else:
-            # padding="same": ceil(length / patch_size) patches, the missing
-            # steps zero-padded (split between the two ends).
-            x = keras.layers.Conv1D(
+            x = patch_projection(
+                inputs,
                 model_dim,
                 patch_size,
-                strides=patch_size,
-                padding="same",
-                kernel_initializer=seeds.initializer("glorot_uniform"),
-                dtype=dtype,
-            )(inputs)
+                seeds.initializer("glorot_uniform"),
+                dtype,
+            )
         positions = keras_hub.layers.PositionEmbedding(
             sequence_length=-(-max_length // patch_size),
             initializer=seeds.initializer("glorot_uniform"),
