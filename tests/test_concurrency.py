@@ -128,6 +128,10 @@ def _threads() -> int:
     return len(os.listdir("/proc/self/task"))
 
 
+def _networks_alive() -> int:
+    return sum(isinstance(o, keras.Model) for o in gc.get_objects())
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -171,11 +175,17 @@ def test_two_hundred_fit_predict_cycles_do_not_leak():
         cycle(i)
     gc.collect()
     files, threads, rss = _open_files(), _threads(), _rss_mb()
+    # Networks are counted before and after, not in absolute terms: in CI the
+    # test shares its process with earlier tests whose networks may still be
+    # alive (51 on a JAX worker, 2026-12-06); the cycles must add none. The
+    # model pool (kerasbig/reuse.py) keeps at most 4, already full after the
+    # warm-up.
+    networks = _networks_alive()
     for i in range(20, 200):
         cycle(i)
     gc.collect()
-    alive = sum(isinstance(o, keras.Model) for o in gc.get_objects())
-    assert alive <= 8, f"{alive} networks still alive after 200 cycles"
+    added = _networks_alive() - networks
+    assert added <= 4, f"{added} networks more after 180 cycles ({networks} before)"
     assert _open_files() <= files, "open files grew over 180 fit/predict cycles"
     assert _threads() <= threads, "threads grew over 180 fit/predict cycles"
     grown = _rss_mb() - rss
