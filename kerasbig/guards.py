@@ -15,7 +15,7 @@ weights and optimizer state it had before the call.
 
 The guard costs nothing measurable: it reads the loss after each compiled
 call (each batch, or each group of batches :mod:`kerasbig.multistep` runs in
-one call) on Keras' callback thread (``async_safe``), so that the training
+one call) on Keras' callback threads (``async_safe``), so that the training
 loop never waits for the device to report it, and once more at each epoch's
 end. On TensorFlow training stops right after the bad batch; on JAX at the
 end of its epoch (stopping within an epoch from Keras' callback thread is not
@@ -106,7 +106,7 @@ class NonFiniteLossGuard(keras.callbacks.Callback):
     :func:`raise_if_diverged` puts back.
     """
 
-    # Keras may run on_train_batch_end on its callback thread: reading the
+    # Keras may run on_train_batch_end on a pool of callback threads: reading the
     # loss there never stalls the training loop.
     async_safe = True
     # On JAX, stopping from that thread in the middle of an epoch makes Keras
@@ -123,6 +123,9 @@ class NonFiniteLossGuard(keras.callbacks.Callback):
         self.failure: tuple[int, int | None, float] | None = None
         self._epoch = 0
         self._start: tuple[list, list] | None = None
+        # Keras runs asynchronous batch-end callbacks on a pool of threads:
+        # the reports of two batches may arrive in either order.
+        self._lock = threading.Lock()
 
     def on_train_begin(self, logs=None):
         self.failure, self._start = None, None
@@ -142,8 +145,10 @@ class NonFiniteLossGuard(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
-        if self.failure is None and loss is not None and not _finite(loss):
-            self.failure = (self._epoch, batch, float(loss))
+        if loss is not None and not _finite(loss):
+            with self._lock:  # the earliest bad batch wins, whatever the order
+                if self.failure is None or (self._epoch, batch) < self.failure[:2]:
+                    self.failure = (self._epoch, batch, float(loss))
             if self._stop_within_epochs:
                 self.model.stop_training = True
 

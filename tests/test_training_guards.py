@@ -79,6 +79,19 @@ def test_the_guard_keeps_multistep_training_on():
     assert guard.async_safe  # Keras reads the loss on its callback thread
 
 
+def test_the_earliest_bad_batch_is_named_whatever_order_reports_arrive_in():
+    # Keras hands asynchronous batch-end callbacks to a pool of threads, so
+    # the report of batch 3 may reach the guard before that of batch 2.
+    guard = NonFiniteLossGuard()
+    guard.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
+    guard.on_epoch_begin(1)
+    guard.on_train_batch_end(3, {"loss": float("nan")})
+    guard.on_train_batch_end(1, {"loss": 0.5})
+    guard.on_train_batch_end(2, {"loss": float("inf")})
+    guard.on_epoch_end(1, {"loss": float("nan")})
+    assert guard.failure[:2] == (1, 2) and guard.failure[2] == float("inf")
+
+
 def test_a_refit_that_diverges_keeps_the_previous_model():
     clf = _classifier().fit(X, Y)
     model, weights = clf._model, _weights(clf)
