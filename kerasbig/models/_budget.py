@@ -9,7 +9,12 @@ scale the training to the data, as time-series practice does (Fawaz et al.
 * ``batch_size=None``: ``n_rows // 10``, at least 4 and at most 32;
 * ``epochs=None``: enough epochs for about 3,000 optimizer steps, at least 30
   and at most 1,000, with the learning rate halved when the training loss
-  stops improving (``ReduceLROnPlateau``).
+  stops improving (``ReduceLROnPlateau``). When the CNN averages a long
+  series down (``downsample``), also at most ``CNN_WORK / (n_rows *
+  positions)`` epochs, but never fewer than 30 (``positions``: the length
+  after averaging): a convolution's cost grows with the positions, and a
+  long series with hundreds of rows would otherwise train for many minutes
+  on a CPU.
 
 Text learns differently: a few thousand texts overfit a Transformer within a
 handful of epochs, and each step costs the square of the text length. With
@@ -33,6 +38,7 @@ import keras
 import numpy as np
 
 TARGET_STEPS = 3000
+CNN_WORK = 3_000_000  # rows x positions x epochs: under a minute on 2 cores
 MIN_EPOCHS, MAX_EPOCHS = 30, 1000
 MIN_BATCH, MAX_BATCH = 4, 32
 TEXT_BATCH, TEXT_MAX_EPOCHS, TEXT_PATIENCE = 32, 30, 3
@@ -50,26 +56,33 @@ def batch_size_for(n_rows: int) -> int:
     return int(min(MAX_BATCH, max(MIN_BATCH, n_rows // 10)))
 
 
-def epochs_for(n_rows: int, batch_size: int) -> int:
-    """Epochs for about ``TARGET_STEPS`` steps, within [30, 1000].
+def epochs_for(n_rows: int, batch_size: int, positions: int | None = None) -> int:
+    """Epochs for about ``TARGET_STEPS`` steps, within [30, 1000]; with
+    ``positions`` (a series the CNN averages down), at most ``CNN_WORK /
+    (n_rows * positions)`` of them (but 30).
 
     Examples
     --------
     >>> epochs_for(36, 4), epochs_for(1347, 32), epochs_for(100_000, 32)
     (334, 70, 30)
+    >>> epochs_for(100, 10, positions=122), epochs_for(537, 32, positions=123)
+    (245, 45)
     """
     steps_per_epoch = max(1, math.ceil(n_rows / batch_size))
     wanted = math.ceil(TARGET_STEPS / steps_per_epoch)
+    if positions:
+        wanted = min(wanted, CNN_WORK // (n_rows * positions))
     return int(min(MAX_EPOCHS, max(MIN_EPOCHS, wanted)))
 
 
-def resolve(fit_args: dict, n_rows: int) -> dict:
-    """``fit_args`` with a None ``batch_size`` / ``epochs`` chosen from the data."""
+def resolve(fit_args: dict, n_rows: int, positions: int | None = None) -> dict:
+    """``fit_args`` with a None ``batch_size`` / ``epochs`` chosen from the data
+    (``positions``: see :func:`epochs_for`)."""
     fit_args = dict(fit_args)
     if fit_args.get("batch_size") is None:
         fit_args["batch_size"] = batch_size_for(n_rows)
     if fit_args.get("epochs") is None:
-        epochs = epochs_for(n_rows, fit_args["batch_size"])
+        epochs = epochs_for(n_rows, fit_args["batch_size"], positions)
         fit_args["epochs"] = epochs
         schedule = keras.callbacks.ReduceLROnPlateau(
             monitor="loss", factor=0.5, patience=max(5, epochs // 20), min_lr=1e-5

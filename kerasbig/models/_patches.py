@@ -6,6 +6,12 @@ time-series Transformers do (Nie et al. 2023, PatchTST). The recurrence or
 the attention then spans ``length / patch_size`` positions, at most
 ``PATCHES``: a 1,460-step series costs what a 64-step one does, and each
 position carries a local shape instead of one noisy value.
+
+The CNN (``downsample="auto"``) averages each run of steps into one instead
+(piecewise aggregate approximation): a series longer than ``CNN_WHOLE`` steps
+becomes at most ``CNN_POSITIONS`` positions. Its cost grows with the length
+times the filters squared, and a 1,460-step series at full resolution does
+not train in two minutes on a CPU.
 """
 
 from __future__ import annotations
@@ -13,17 +19,24 @@ from __future__ import annotations
 import keras
 
 PATCHES = 64  # patch_size="auto": at most this many patches
+# The CNN's downsample="auto": series of up to CNN_WHOLE steps are read
+# whole (as Wang et al.'s FCN does), longer ones averaged down to at most
+# CNN_POSITIONS positions. A convolution keeps the local shape itself, so it
+# reads finer series than attention.
+CNN_WHOLE, CNN_POSITIONS = 256, 128
 
 
-def auto_patch_size(length: int) -> int:
-    """The fewest steps per patch that give at most ``PATCHES`` patches.
+def auto_patch_size(length: int, positions: int = PATCHES) -> int:
+    """The fewest steps per patch that give at most ``positions`` patches.
 
     Examples
     --------
     >>> [auto_patch_size(n) for n in (24, 64, 65, 150, 1460)]
     [1, 1, 2, 3, 23]
+    >>> [auto_patch_size(n, CNN_POSITIONS) for n in (128, 427, 1460)]
+    [1, 4, 12]
     """
-    return max(1, -(-int(length) // PATCHES))
+    return max(1, -(-int(length) // positions))
 
 
 def patch_projection(x, units: int, patch_size: int, initializer, dtype=None):

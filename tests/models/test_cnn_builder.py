@@ -316,6 +316,13 @@ def test_output_dtype_follows_the_global_policy_when_dtype_is_none():
             r"input_shape\[2\] must be a positive integer, got None",
         ),
         ({"input_shape": "8x8"}, TypeError, r"input_shape .*'8x8'"),
+        (
+            {"downsample": 0},
+            ValueError,
+            r"downsample must be a positive integer, got 0",
+        ),
+        ({"downsample": "half"}, ValueError, r"downsample .*int or 'auto', got 'half'"),
+        ({"downsample": 2}, ValueError, r"downsample=2 averages the steps of a series"),
     ],
 )
 def test_bad_arguments_fail_before_building(kwargs, error, match, no_build):
@@ -456,3 +463,29 @@ def test_batch_norm_momentum_suits_few_updates_and_is_checked():
     } == {0.5}
     with pytest.raises(ValueError, match="batch_norm_momentum must be a float"):
         build_cnn((16, 1), 2, batch_norm_momentum=1.5)
+
+
+def test_series_longer_than_256_steps_are_averaged_down_to_128_positions():
+    def averaging(model):
+        return [
+            layer
+            for layer in model.layers
+            if isinstance(layer, keras.layers.AveragePooling1D)
+        ]
+
+    model = build_cnn((1460, 1), 3, seed=0)
+    (pool,) = averaging(model)
+    assert pool.pool_size == (12,) and pool.strides == (12,)
+    assert pool.output.shape[1] == 122  # ceil(1460 / 12)
+    # each position is the mean of its run of steps; the 4 steps of padding
+    # (2 at each end) are left out of the means
+    x = np.arange(1460, dtype="float32").reshape(1, 1460, 1)
+    means = keras.Model(model.input, pool.output).predict(x, verbose=0)
+    np.testing.assert_allclose(means[0, :3, 0], [4.5, 15.5, 27.5])
+    np.testing.assert_allclose(means[0, -1, 0], 1454.5)
+    assert not averaging(build_cnn((256, 1), 3))  # read whole, as before
+    assert averaging(build_cnn((257, 1), 3))[0].output.shape[1] == 86
+    assert not averaging(build_cnn((None, 1), 3))  # variable lengths
+    assert not averaging(build_cnn((1460, 1), 3, downsample=1))
+    (pool,) = averaging(build_cnn((100, 2), 3, downsample=4))
+    assert pool.output.shape[1:] == (25, 2)

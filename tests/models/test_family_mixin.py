@@ -250,6 +250,24 @@ def test_training_budget_scales_with_the_data_and_explicit_values_win():
     assert est._fit_args(36, None, {"epochs": 3})["epochs"] == 3
 
 
+def test_the_cnn_trains_series_it_averages_down_for_fewer_epochs():
+    from kerasbig.models import _budget
+
+    est = CNNClassifier(random_state=0)
+    est.input_shape_ = (256, 1)  # read whole: the steps decide, as before
+    assert est._fit_args(50, None, None)["epochs"] == 300
+    est.input_shape_ = (1460, 1)  # ACSF1-sized: averaged to 122 positions
+    expected = _budget.CNN_WORK // (100 * 122)
+    assert est._fit_args(100, None, None)["epochs"] == expected == 245
+    est.input_shape_ = (1344, 1)  # PLAID-sized, 537 rows: 45, not 177
+    assert est._fit_args(537, None, None)["epochs"] == 45
+    est.set_params(downsample=1)  # every step read: the steps decide
+    assert est._fit_args(537, None, None)["epochs"] == 177
+    est.input_shape_ = (8, 8, 1)  # images: the steps decide
+    assert est._fit_args(100, None, None)["epochs"] == 300
+    assert CNNClassifier(epochs=7)._fit_args(100, None, None)["epochs"] == 7
+
+
 @pytest.mark.parametrize(
     "regressor", [CNNRegressor, RNNRegressor, TransformerRegressor]
 )

@@ -16,6 +16,7 @@ import keras
 
 from kerasbig import parameters as v
 from kerasbig.models._head import check_common, dense_head, shared_docstring
+from kerasbig.models._patches import CNN_POSITIONS, CNN_WHOLE, auto_patch_size
 
 
 @shared_docstring("cnn")
@@ -35,17 +36,19 @@ def build_cnn(
     global_pooling: Literal["mean", "max", "flatten"] = "mean",
     dense_units: int | Sequence[int] = (),
     augmentation: Sequence[keras.layers.Layer] | None = None,
+    downsample: int | Literal["auto"] = "auto",
     seed: int | None = None,
     dtype: str | keras.DTypePolicy | None = None,
     name: str | None = None,
 ) -> keras.Model:
     """Build an uncompiled convolutional network.
 
-    The model is ``Input -> augmentation -> n_blocks conv blocks -> global
-    pooling -> dense_units -> Dense(n_outputs)``. A plain block is ``Conv ->
-    BatchNorm -> ReLU``; a residual block is ``Conv -> BatchNorm -> ReLU -> Conv
-    -> BatchNorm`` added to a shortcut (a 1x1 convolution when the channel count
-    changes), then ReLU. Convolutions use ``padding="same"``.
+    The model is ``Input -> augmentation -> downsampling (long series) ->
+    n_blocks conv blocks -> global pooling -> dense_units -> Dense(n_outputs)``.
+    A plain block is ``Conv -> BatchNorm -> ReLU``; a residual block is
+    ``Conv -> BatchNorm -> ReLU -> Conv -> BatchNorm`` added to a shortcut (a
+    1x1 convolution when the channel count changes), then ReLU. Convolutions
+    use ``padding="same"``.
 
     Parameters
     ----------
@@ -97,6 +100,13 @@ def build_cnn(
         inference. Each layer is copied from its config, so one list can build
         many models; with ``seed``, a copy whose config has a ``"seed"`` gets
         one derived from ``seed`` instead.
+    downsample : int or "auto", default="auto"
+        Series only: average each run of ``downsample`` steps into one
+        position (``AveragePooling1D``, piecewise aggregate approximation)
+        before the convolutions. ``"auto"``: series of up to 256 steps (and
+        of variable lengths) are read whole; a longer one is averaged down to
+        at most 128 positions (``ceil(length / 128)`` steps each: 12 for
+        1,460 steps), so that it trains in a minute on a CPU.
     {model_parameters}
 
     {returns_and_raises}
@@ -151,6 +161,7 @@ def build_cnn(
         global_pooling, "global_pooling", ("mean", "max", "flatten")
     )
     augmentation = v.check_layers(augmentation, "augmentation")
+    downsample = steps_per_position(downsample, shape, series)
     if global_pooling == "flatten" and None in shape:
         raise v.InvalidParameterError(
             f"global_pooling='flatten' needs every spatial size of input_shape to "
@@ -165,6 +176,8 @@ def build_cnn(
     x = inputs
     for layer in augmentation:
         x = seeds.copy_layer(layer)(x)
+    if downsample > 1:
+        x = keras.layers.AveragePooling1D(downsample, padding="same", dtype=dtype)(x)
 
     def conv(n_filters: int, size: int | tuple[int, ...]) -> Any:
         return layers["conv"](
@@ -270,3 +283,32 @@ def _residual_block(
             shortcut = norm()(shortcut)
     y = keras.layers.Add(dtype=dtype)([y, shortcut])
     return keras.layers.ReLU(dtype=dtype)(y)
+
+
+def steps_per_position(
+    downsample: int | str, shape: Sequence[int | None], series: bool
+) -> int:
+    """The steps averaged into one position: ``downsample`` checked, or for
+    ``"auto"`` the fewest that leave at most ``CNN_POSITIONS`` positions.
+
+    Examples
+    --------
+    >>> steps_per_position("auto", (1460, 1), True), steps_per_position(
+    ...     "auto", (8, 8, 1), False)
+    (12, 1)
+    """
+    if downsample == "auto":
+        long = series and shape[0] is not None and shape[0] > CNN_WHOLE
+        return auto_patch_size(shape[0], CNN_POSITIONS) if long else 1
+    if isinstance(downsample, str):
+        raise v.InvalidParameterError(
+            f"downsample must be a positive int or 'auto', got {downsample!r}."
+        )
+    downsample = v.check_positive_int(downsample, "downsample")
+    if downsample > 1 and not series:
+        raise v.InvalidParameterError(
+            f"downsample={downsample} averages the steps of a series; images "
+            "(input_shape of rank 3) take downsample=1 or 'auto'. Use pooling "
+            "or augmentation layers to shrink images."
+        )
+    return downsample

@@ -8,9 +8,9 @@ import keras
 
 from kerasbig.classifier import KerasClassifier
 from kerasbig.docstrings import document
-from kerasbig.models import backbones
+from kerasbig.models import _budget, backbones
 from kerasbig.models._family import BackboneMixin, family_init
-from kerasbig.models.cnn.builder import build_cnn
+from kerasbig.models.cnn.builder import build_cnn, steps_per_position
 from kerasbig.regressor import KerasRegressor
 
 
@@ -25,6 +25,17 @@ class _CNNMixin(BackboneMixin):
     _ranks = (2, 3, 4)
     _images = True
     _kept_with_backbone = (*BackboneMixin._kept_with_backbone, "augmentation")
+
+    def _resolve_budget(self, fit_args: dict, n_rows: int) -> dict:
+        """The families' budget; for a series the network averages down
+        (``downsample``), the epochs also capped by its positions
+        (:func:`kerasbig.models._budget.epochs_for`)."""
+        shape = getattr(self, "input_shape_", None)
+        positions = None
+        if self.backbone is None and shape is not None and len(shape) == 2:
+            steps = steps_per_position(self.downsample, shape, series=True)
+            positions = -(-shape[0] // steps) if steps > 1 else None
+        return _budget.resolve(fit_args, n_rows, positions)
 
     def _on_backbone(
         self, backbone: keras.Model, n_outputs: int, **arguments: Any
