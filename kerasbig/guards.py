@@ -18,7 +18,7 @@ call (each batch, or each group of batches :mod:`kerasbig.multistep` runs in
 one call) on Keras' callback threads (``async_safe``), so that the training
 loop never waits for the device to report it, and once more at each epoch's
 end. On TensorFlow training stops right after the bad batch; on JAX at the
-end of its epoch (stopping within an epoch from Keras' callback thread is not
+end of its epoch (stopping within an epoch from Keras' callback threads is not
 safe there), the error naming the bad batch all the same.
 With several steps per call, the batch named is the last of the call in
 which the loss went bad.
@@ -109,7 +109,7 @@ class NonFiniteLossGuard(keras.callbacks.Callback):
     # Keras may run on_train_batch_end on a pool of callback threads: reading the
     # loss there never stalls the training loop.
     async_safe = True
-    # On JAX, stopping from that thread in the middle of an epoch makes Keras
+    # On JAX, stopping from those threads in the middle of an epoch makes Keras
     # read metric buffers the next step has already donated (Keras 3.15): the
     # guard records the batch there and stops at the epoch's end.
     _stop_within_epochs = keras.backend.backend() != "jax"
