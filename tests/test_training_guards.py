@@ -76,7 +76,7 @@ def test_diverging_learning_rate_is_caught_with_several_steps_per_call():
 def test_the_guard_keeps_multistep_training_on():
     guard = NonFiniteLossGuard()
     assert not multistep.watches_single_batches(guard)
-    assert guard.async_safe  # Keras reads the loss on its callback thread
+    assert guard.async_safe  # Keras reads the loss on its callback threads
 
 
 def test_the_earliest_bad_batch_is_named_whatever_order_reports_arrive_in():

@@ -38,7 +38,7 @@ import keras
 import numpy as np
 
 TARGET_STEPS = 3000
-CNN_WORK = 3_000_000  # rows x positions x epochs: under a minute on 2 cores
+CNN_WORK = 3_000_000  # rows x positions x epochs: about a minute on 2 cores
 MIN_EPOCHS, MAX_EPOCHS = 30, 1000
 MIN_BATCH, MAX_BATCH = 4, 32
 TEXT_BATCH, TEXT_MAX_EPOCHS, TEXT_PATIENCE = 32, 30, 3
