@@ -124,34 +124,23 @@ def device_data():
     return make_classification(n_samples=48, n_features=5, random_state=0)
 
 
-FORTUNES_CATEGORIES = ["computers", "politics", "science", "songs-poems", "food"]
+def panel_data(name: str):
+    """One task of the accuracy benchmark's panel (``benchmarks.accuracy``),
+    loaded as that benchmark splits it: ``X_train, y_train, X_test, y_test``.
 
-
-def fortunes_split():
-    """Five of Debian's fortune files as raw text, split 3:1 (stratified, seed 0).
-
-    The split the accuracy benchmark uses. Without the files (``apt-get
-    install fortunes``, which ``.ci/run`` does) the test is skipped, or fails
-    in CI, where they must be there.
+    Its data ships offline (sktime's wheel, statsmodels, scikit-learn, Debian's
+    fortunes: ``apt-get install fortunes``, which ``.ci/run`` does). Without it
+    the test is skipped, or fails in CI, where it must be there.
     """
-    from sklearn.model_selection import train_test_split  # noqa: PLC0415
+    from benchmarks.accuracy import panel  # noqa: PLC0415
 
-    from kerasbig.datasets.fortunes import load_fortunes  # noqa: PLC0415
-
+    (task,) = [task for task in panel(None) if task.name == name]
     try:
-        texts, labels = load_fortunes(FORTUNES_CATEGORIES)
-    except FileNotFoundError as err:
+        return task.load()
+    except (FileNotFoundError, ImportError) as err:
         if os.environ.get("CI"):
-            pytest.fail(f"CI lacks Debian's fortunes: {err}")
+            pytest.fail(f"CI lacks the data of the panel's {name}: {err}")
         pytest.skip(str(err))
-    X_train, X_test, y_train, y_test = train_test_split(
-        np.array(texts, dtype=object),
-        labels,
-        test_size=0.25,
-        stratify=labels,
-        random_state=0,
-    )
-    return X_train, X_test, y_train, y_test
 
 
 def assert_padded_training_stays_close(X, Y):

@@ -65,8 +65,8 @@ def epochs_for(n_rows: int, batch_size: int, positions: int | None = None) -> in
     --------
     >>> epochs_for(36, 4), epochs_for(1347, 32), epochs_for(100_000, 32)
     (334, 70, 30)
-    >>> epochs_for(100, 10, positions=122), epochs_for(537, 32, positions=123)
-    (245, 45)
+    >>> epochs_for(100, 10, positions=244), epochs_for(537, 32, positions=224)
+    (122, 30)
     """
     steps_per_epoch = max(1, math.ceil(n_rows / batch_size))
     wanted = math.ceil(TARGET_STEPS / steps_per_epoch)

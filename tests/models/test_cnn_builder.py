@@ -465,7 +465,7 @@ def test_batch_norm_momentum_suits_few_updates_and_is_checked():
         build_cnn((16, 1), 2, batch_norm_momentum=1.5)
 
 
-def test_series_longer_than_256_steps_are_averaged_down_to_128_positions():
+def test_series_longer_than_256_steps_are_averaged_down_to_256_positions():
     def averaging(model):
         return [
             layer
@@ -475,16 +475,16 @@ def test_series_longer_than_256_steps_are_averaged_down_to_128_positions():
 
     model = build_cnn((1460, 1), 3, seed=0)
     (pool,) = averaging(model)
-    assert pool.pool_size == (12,) and pool.strides == (12,)
-    assert pool.output.shape[1] == 122  # ceil(1460 / 12)
+    assert pool.pool_size == (6,) and pool.strides == (6,)
+    assert pool.output.shape[1] == 244  # ceil(1460 / 6)
     # each position is the mean of its run of steps; the 4 steps of padding
     # (2 at each end) are left out of the means
     x = np.arange(1460, dtype="float32").reshape(1, 1460, 1)
     means = keras.Model(model.input, pool.output).predict(x, verbose=0)
-    np.testing.assert_allclose(means[0, :3, 0], [4.5, 15.5, 27.5])
-    np.testing.assert_allclose(means[0, -1, 0], 1454.5)
+    np.testing.assert_allclose(means[0, :3, 0], [1.5, 6.5, 12.5])
+    np.testing.assert_allclose(means[0, -1, 0], 1457.5)
     assert not averaging(build_cnn((256, 1), 3))  # read whole, as before
-    assert averaging(build_cnn((257, 1), 3))[0].output.shape[1] == 86
+    assert averaging(build_cnn((257, 1), 3))[0].output.shape[1] == 129
     assert not averaging(build_cnn((None, 1), 3))  # variable lengths
     assert not averaging(build_cnn((1460, 1), 3, downsample=1))
     (pool,) = averaging(build_cnn((100, 2), 3, downsample=4))

@@ -256,11 +256,11 @@ def test_the_cnn_trains_series_it_averages_down_for_fewer_epochs():
     est = CNNClassifier(random_state=0)
     est.input_shape_ = (256, 1)  # read whole: the steps decide, as before
     assert est._fit_args(50, None, None)["epochs"] == 300
-    est.input_shape_ = (1460, 1)  # ACSF1-sized: averaged to 122 positions
-    expected = _budget.CNN_WORK // (100 * 122)
-    assert est._fit_args(100, None, None)["epochs"] == expected == 245
-    est.input_shape_ = (1344, 1)  # PLAID-sized, 537 rows: 45, not 177
-    assert est._fit_args(537, None, None)["epochs"] == 45
+    est.input_shape_ = (1460, 1)  # ACSF1-sized: averaged to 244 positions
+    expected = _budget.CNN_WORK // (100 * 244)
+    assert est._fit_args(100, None, None)["epochs"] == expected == 122
+    est.input_shape_ = (1344, 1)  # PLAID-sized, 537 rows: 30 (the least), not 177
+    assert est._fit_args(537, None, None)["epochs"] == _budget.MIN_EPOCHS
     est.set_params(downsample=1)  # every step read: the steps decide
     assert est._fit_args(537, None, None)["epochs"] == 177
     est.input_shape_ = (8, 8, 1)  # images: the steps decide

@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import QUICK_FIT, TINY_TRANSFORMER, fortunes_split
+from helpers import QUICK_FIT, TINY_TRANSFORMER, panel_data
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import GridSearchCV
@@ -258,7 +258,7 @@ def test_raw_text_on_the_jax_backend():
 @pytest.mark.slow
 def test_fortunes_accuracy_is_clearly_above_the_majority_baseline():
     """Raw text from Debian's fortune files (apt-get install fortunes)."""
-    X_train, X_test, y_train, y_test = fortunes_split()
+    X_train, y_train, X_test, y_test = panel_data("fortunes")
     baseline = DummyClassifier().fit(X_train, y_train).score(X_test, y_test)
     clf = TransformerClassifier(
         vocabulary_size=4000,

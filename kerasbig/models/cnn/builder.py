@@ -16,7 +16,7 @@ import keras
 
 from kerasbig import parameters as v
 from kerasbig.models._head import check_common, dense_head, shared_docstring
-from kerasbig.models._patches import CNN_POSITIONS, CNN_WHOLE, auto_patch_size
+from kerasbig.models._patches import CNN_POSITIONS, auto_patch_size
 
 
 @shared_docstring("cnn")
@@ -105,7 +105,7 @@ def build_cnn(
         position (``AveragePooling1D``, piecewise aggregate approximation)
         before the convolutions. ``"auto"``: series of up to 256 steps (and
         of variable lengths) are read whole; a longer one is averaged down to
-        at most 128 positions (``ceil(length / 128)`` steps each: 12 for
+        at most 256 positions (``ceil(length / 256)`` steps each: 6 for
         1,460 steps), so that it trains in a minute on a CPU.
     {model_parameters}
 
@@ -295,11 +295,11 @@ def steps_per_position(
     --------
     >>> steps_per_position("auto", (1460, 1), True), steps_per_position(
     ...     "auto", (8, 8, 1), False)
-    (12, 1)
+    (6, 1)
     """
     if downsample == "auto":
-        long = series and shape[0] is not None and shape[0] > CNN_WHOLE
-        return auto_patch_size(shape[0], CNN_POSITIONS) if long else 1
+        known = series and shape[0] is not None
+        return auto_patch_size(shape[0], CNN_POSITIONS) if known else 1
     if isinstance(downsample, str):
         raise v.InvalidParameterError(
             f"downsample must be a positive int or 'auto', got {downsample!r}."
