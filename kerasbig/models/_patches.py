@@ -23,8 +23,8 @@ PATCHES = 64  # patch_size="auto": at most this many patches
 # whole (as Wang et al.'s FCN does), longer ones averaged down to at most
 # CNN_POSITIONS positions. A convolution keeps the local shape itself, so it
 # reads finer series than attention. 256 rather than 128 (3 seeds, 2026-12-06):
-# OSULeaf 0.932 -> 0.945, ACSF1 0.540 -> 0.603, PLAID 0.276 -> 0.287, fits
-# within 65 s, the epochs capped by _budget.CNN_WORK.
+# OSULeaf 0.932 -> 0.945, ACSF1 0.540 -> 0.603, PLAID 0.276 -> 0.287, fits of
+# 57-92 s on 2 cores, the epochs capped by _budget.CNN_WORK.
 CNN_POSITIONS = 256
 
 

@@ -106,7 +106,7 @@ def build_cnn(
         before the convolutions. ``"auto"``: series of up to 256 steps (and
         of variable lengths) are read whole; a longer one is averaged down to
         at most 256 positions (``ceil(length / 256)`` steps each: 6 for
-        1,460 steps), so that it trains in a minute on a CPU.
+        1,460 steps), so that it trains in about a minute on a CPU.
     {model_parameters}
 
     {returns_and_raises}
