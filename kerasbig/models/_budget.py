@@ -9,11 +9,11 @@ scale the training to the data, as time-series practice does (Fawaz et al.
 * ``batch_size=None``: ``n_rows // 10``, at least 4 and at most 32;
 * ``epochs=None``: enough epochs for about 3,000 optimizer steps, at least 30
   and at most 1,000, with the learning rate halved when the training loss
-  stops improving (``ReduceLROnPlateau``). When the CNN averages a long
-  series down (``downsample``), also at most ``CNN_WORK / (n_rows *
-  positions)`` epochs, but never fewer than 30 (``positions``: the length
-  after averaging): a convolution's cost grows with the positions, and a
-  long series with hundreds of rows would otherwise train for many minutes
+  stops improving (``ReduceLROnPlateau``). For a series the CNN reads, also
+  at most ``CNN_WORK / (n_rows * positions)`` epochs, but never fewer than 30
+  (``positions``: the length after ``downsample``'s averaging): a
+  convolution's cost grows with the rows times the positions, and a long
+  series, or one with a few hundred rows, would otherwise train for minutes
   on a CPU.
 
 Text learns differently: a few thousand texts overfit a Transformer within a
@@ -58,8 +58,8 @@ def batch_size_for(n_rows: int) -> int:
 
 def epochs_for(n_rows: int, batch_size: int, positions: int | None = None) -> int:
     """Epochs for about ``TARGET_STEPS`` steps, within [30, 1000]; with
-    ``positions`` (a series the CNN averages down), at most ``CNN_WORK /
-    (n_rows * positions)`` of them (but 30).
+    ``positions`` (a series the CNN reads), at most ``CNN_WORK / (n_rows *
+    positions)`` of them (but 30).
 
     Examples
     --------
@@ -67,6 +67,8 @@ def epochs_for(n_rows: int, batch_size: int, positions: int | None = None) -> in
     (334, 70, 30)
     >>> epochs_for(100, 10, positions=244), epochs_for(537, 32, positions=224)
     (122, 30)
+    >>> epochs_for(172, 17, positions=100), epochs_for(50, 5, positions=150)
+    (174, 300)
     """
     steps_per_epoch = max(1, math.ceil(n_rows / batch_size))
     wanted = math.ceil(TARGET_STEPS / steps_per_epoch)

@@ -250,18 +250,25 @@ def test_training_budget_scales_with_the_data_and_explicit_values_win():
     assert est._fit_args(36, None, {"epochs": 3})["epochs"] == 3
 
 
-def test_the_cnn_trains_series_it_averages_down_for_fewer_epochs():
+def test_the_cnn_caps_the_epochs_by_rows_times_positions_on_any_series():
     from kerasbig.models import _budget
 
     est = CNNClassifier(random_state=0)
-    est.input_shape_ = (256, 1)  # read whole: the steps decide, as before
-    assert est._fit_args(50, None, None)["epochs"] == 300
+    est.input_shape_ = (24, 1)  # short series: the 3,000 steps decide
+    assert est._fit_args(67, None, None)["epochs"] == 250
+    est.input_shape_ = (100, 1)  # Tecator-sized, read whole: capped, 174 not 273
+    expected = _budget.CNN_WORK // (172 * 100)
+    assert est._fit_args(172, None, None)["epochs"] == expected == 174
     est.input_shape_ = (1460, 1)  # ACSF1-sized: averaged to 244 positions
     expected = _budget.CNN_WORK // (100 * 244)
     assert est._fit_args(100, None, None)["epochs"] == expected == 122
     est.input_shape_ = (1344, 1)  # PLAID-sized, 537 rows: 30 (the least), not 177
     assert est._fit_args(537, None, None)["epochs"] == _budget.MIN_EPOCHS
-    est.set_params(downsample=1)  # every step read: the steps decide
+    est.set_params(downsample=1)  # every step read: the least, 30
+    assert est._fit_args(537, None, None)["epochs"] == _budget.MIN_EPOCHS
+    est.set_params(downsample=8)  # 168 positions: 33
+    assert est._fit_args(537, None, None)["epochs"] == 33
+    est.input_shape_ = (None, 1)  # variable lengths: the steps decide
     assert est._fit_args(537, None, None)["epochs"] == 177
     est.input_shape_ = (8, 8, 1)  # images: the steps decide
     assert est._fit_args(100, None, None)["epochs"] == 300

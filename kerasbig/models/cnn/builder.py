@@ -312,3 +312,21 @@ def steps_per_position(
             "or augmentation layers to shrink images."
         )
     return downsample
+
+
+def series_positions(downsample: int | str, shape: Sequence[int | None]) -> int | None:
+    """The positions the convolutions read for a series of ``shape`` ``(length,
+    channels)``: ``ceil(length / steps)`` (``AveragePooling1D`` with
+    ``padding="same"``), or None when the length varies.
+
+    Examples
+    --------
+    >>> [series_positions("auto", (n, 1)) for n in (100, 1460)]
+    [100, 244]
+    >>> series_positions(4, (10, 2)), series_positions("auto", (None, 1))
+    (3, None)
+    """
+    if shape[0] is None:
+        return None
+    steps = steps_per_position(downsample, shape, series=True)
+    return -(-int(shape[0]) // steps)

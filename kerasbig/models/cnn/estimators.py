@@ -10,7 +10,7 @@ from kerasbig.classifier import KerasClassifier
 from kerasbig.docstrings import document
 from kerasbig.models import _budget, backbones
 from kerasbig.models._family import BackboneMixin, family_init
-from kerasbig.models.cnn.builder import build_cnn, steps_per_position
+from kerasbig.models.cnn.builder import build_cnn, series_positions
 from kerasbig.regressor import KerasRegressor
 
 
@@ -25,16 +25,28 @@ class _CNNMixin(BackboneMixin):
     _ranks = (2, 3, 4)
     _images = True
     _kept_with_backbone = (*BackboneMixin._kept_with_backbone, "augmentation")
+    _parameter_docs = {
+        **BackboneMixin._parameter_docs,
+        "epochs": (
+            "int or None",
+            "Passes over the training data. None: chosen from the data, enough "
+            "for about 3,000 optimizer steps (at least 30 epochs, at most "
+            "1,000), with the learning rate halved when the training loss "
+            "stops improving; for a series, also at most ``3,000,000 / (rows x "
+            "positions)`` (but 30), ``positions`` being its length after "
+            "``downsample``.",
+        ),
+    }
 
     def _resolve_budget(self, fit_args: dict, n_rows: int) -> dict:
-        """The families' budget; for a series the network averages down
-        (``downsample``), the epochs also capped by its positions
-        (:func:`kerasbig.models._budget.epochs_for`)."""
+        """The families' budget; for a series, the epochs also capped by the
+        rows times the positions the convolutions read
+        (:func:`kerasbig.models._budget.epochs_for`). Images (and so a
+        backbone, which takes images) are not."""
         shape = getattr(self, "input_shape_", None)
         positions = None
-        if self.backbone is None and shape is not None and len(shape) == 2:
-            steps = steps_per_position(self.downsample, shape, series=True)
-            positions = -(-shape[0] // steps) if steps > 1 else None
+        if shape is not None and len(shape) == 2:
+            positions = series_positions(self.downsample, shape)
         return _budget.resolve(fit_args, n_rows, positions)
 
     def _on_backbone(
