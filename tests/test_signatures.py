@@ -54,6 +54,7 @@ def test_every_estimator_shares_the_training_parameters_and_defaults(cls):
     if cls in FAMILIES:
         expected.update(FAMILY_DEFAULTS)
         expected.update(early_stopping=False, patience=10, truncation="warn")
+        expected.update(standardize_inputs=True)
         expected["max_length"] = None
     for name, default in expected.items():
         assert name in params, name

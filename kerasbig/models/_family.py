@@ -57,13 +57,21 @@ from kerasbig.models._inputs import (
     pad_list,
     report_long,
 )
+from kerasbig.models._standardize import channel_statistics
 from kerasbig.parameters import NONE, Boolean, Interval, Satisfies
 from kerasbig.routing import destination_of
 from kerasbig.signatures import Parameter, keyword, make_init, parameters_of
 from kerasbig.validation import input_ndim
 
 # Builder arguments that come from the data, the target or other parameters.
-DATA_KEYWORDS = ("input_shape", "n_outputs", "output_activation", "seed", "dtype")
+DATA_KEYWORDS = (
+    "input_shape",
+    "n_outputs",
+    "output_activation",
+    "input_statistics",
+    "seed",
+    "dtype",
+)
 
 # The training defaults of the families, where they differ from the general
 # wrappers' (which train whatever network they are given, once, by default).
@@ -90,6 +98,7 @@ def family_init(
             *input_parameters,
             keyword("max_length", None, "int | None"),
             keyword("truncation", "warn", "str"),
+            keyword("standardize_inputs", True, "bool"),
             *parameters_of(
                 BaseKerasEstimator.__init__,
                 exclude=("model", "build_fn"),
@@ -131,6 +140,17 @@ class FamilyMixin:
     # -0.36 to 0.45 and 0.04. Classifiers ignore it.
     _standardize_targets = True
     _parameter_docs = {
+        "standardize_inputs": (
+            "bool",
+            "Numeric input: standardize each channel (the last axis) with the "
+            "mean and variance of the training data, over every row and step "
+            "(or pixel), in a layer that is the network's first "
+            "(``input_standardization``, after the RNN's ``Masking``; "
+            "padding the RNN masks is left out of the statistics). "
+            "``predict`` and an exported model take raw values. Text, token "
+            "ids and a pretrained backbone's images are not standardized. See "
+            "``models/_standardize.py``.",
+        ),
         "batch_size": (
             "int or None",
             "Samples per gradient step (-1: all rows in one batch); also "
@@ -149,6 +169,7 @@ class FamilyMixin:
         "max_length": MAX_LENGTH,
         "truncation": TRUNCATION,
         "early_stopping": [Boolean()],
+        "standardize_inputs": [Boolean()],
         "patience": [Interval(int, 0)],
         "epochs": [NONE, Interval(int, 1)],
     }
@@ -300,9 +321,17 @@ class FamilyMixin:
             n_outputs,
             output_activation=activation,
             **self._architecture(),
+            input_statistics=self._input_statistics(X),
             seed=seed,
             dtype=precision.resolve(self.precision),
         )
+
+    def _input_statistics(self, X: np.ndarray) -> tuple | None:
+        """The builder's ``input_statistics``: each channel's mean and
+        variance in ``X`` with ``standardize_inputs``, else None."""
+        if not self.standardize_inputs:
+            return None
+        return channel_statistics(X)
 
     def _fit_args(self, n_rows: int, epochs: int | None, fit_kwargs) -> dict:
         """The base's, with a None ``batch_size`` / ``epochs`` chosen from the

@@ -24,6 +24,14 @@ output_activation : {"softmax", "sigmoid", "linear", None}, default="softmax"
     Activation of the output layer; ``"linear"`` and ``None`` mean none."""
 
 _MODEL_PARAMETERS = """\
+input_statistics : tuple of two sequences of float, optional
+    Numeric input only: each channel's (last axis') ``(mean, variance)``.
+    Given, the network's first layer (after any ``Masking``) is a
+    ``keras.layers.Rescaling`` named ``"input_standardization"`` that
+    standardizes each channel with them (a channel of variance 0 is only
+    centred), e.g. statistics of the training data
+    (:func:`kerasbig.models.channel_statistics`; the estimators pass them
+    with ``standardize_inputs=True``). ``None``: the input is read as it is.
 seed : int, optional
     Seed of everything random in the model. With an int, every random weight
     initializer and every dropout (those inside Keras and keras-hub layers

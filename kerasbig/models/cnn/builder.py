@@ -17,6 +17,7 @@ import keras
 from kerasbig import parameters as v
 from kerasbig.models._head import check_common, dense_head, shared_docstring
 from kerasbig.models._patches import CNN_POSITIONS, auto_patch_size
+from kerasbig.models._standardize import check_statistics, standardize
 
 
 @shared_docstring("cnn")
@@ -37,14 +38,16 @@ def build_cnn(
     dense_units: int | Sequence[int] = (),
     augmentation: Sequence[keras.layers.Layer] | None = None,
     downsample: int | Literal["auto"] = "auto",
+    input_statistics: tuple[Sequence[float], Sequence[float]] | None = None,
     seed: int | None = None,
     dtype: str | keras.DTypePolicy | None = None,
     name: str | None = None,
 ) -> keras.Model:
     """Build an uncompiled convolutional network.
 
-    The model is ``Input -> augmentation -> downsampling (long series) ->
-    n_blocks conv blocks -> global pooling -> dense_units -> Dense(n_outputs)``.
+    The model is ``Input -> augmentation -> standardization (with
+    input_statistics) -> downsampling (long series) -> n_blocks conv blocks
+    -> global pooling -> dense_units -> Dense(n_outputs)``.
     A plain block is ``Conv -> BatchNorm -> ReLU``; a residual block is
     ``Conv -> BatchNorm -> ReLU -> Conv -> BatchNorm`` added to a shortcut (a
     1x1 convolution when the channel count changes), then ReLU. Convolutions
@@ -162,6 +165,7 @@ def build_cnn(
     )
     augmentation = v.check_layers(augmentation, "augmentation")
     downsample = steps_per_position(downsample, shape, series)
+    statistics = check_statistics(input_statistics, shape[-1])
     if global_pooling == "flatten" and None in shape:
         raise v.InvalidParameterError(
             f"global_pooling='flatten' needs every spatial size of input_shape to "
@@ -176,6 +180,8 @@ def build_cnn(
     x = inputs
     for layer in augmentation:
         x = seeds.copy_layer(layer)(x)
+    # After the augmentation, which may expect the user's value range.
+    x = standardize(x, statistics, dtype)
     if downsample > 1:
         x = keras.layers.AveragePooling1D(downsample, padding="same", dtype=dtype)(x)
 

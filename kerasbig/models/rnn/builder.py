@@ -16,6 +16,7 @@ from kerasbig.models._head import (
     shared_docstring,
 )
 from kerasbig.models._patches import auto_patch_size, patch_projection
+from kerasbig.models._standardize import check_statistics, standardize
 
 _CELLS = {
     "lstm": keras.layers.LSTM,
@@ -65,13 +66,15 @@ def build_rnn(
     patch_size: int | Literal["auto"] = "auto",
     global_pooling: Literal["last", "mean", "max"] = "last",
     dense_units: int | Sequence[int] = (),
+    input_statistics: tuple[Sequence[float], Sequence[float]] | None = None,
     seed: int | None = None,
     dtype: str | keras.DTypePolicy | None = None,
     name: str | None = None,
 ) -> keras.Model:
     """Build an uncompiled stacked recurrent network.
 
-    The model is ``Input -> [Masking | patches] -> recurrent layers -> global
+    The model is ``Input -> [Masking] -> [standardization (with
+    input_statistics)] -> [patches] -> recurrent layers -> global
     pooling -> dense_units -> Dense(n_outputs)``. Long series are read in
     patches of ``patch_size`` steps, each projected by a strided ``Conv1D``
     to ``units[0]`` channels (Nie et al. 2023's patching): the recurrence
@@ -139,6 +142,7 @@ def build_rnn(
     dropout = v.check_rate(dropout, "dropout")
     recurrent_dropout = v.check_rate(recurrent_dropout, "recurrent_dropout")
     mask_value = v.check_real(mask_value, "mask_value")
+    statistics = check_statistics(input_statistics, shape[-1])
     global_pooling = v.check_choice(
         global_pooling, "global_pooling", ("last", "mean", "max")
     )
@@ -163,6 +167,8 @@ def build_rnn(
         x = keras.layers.Masking(mask_value=mask_value, dtype=dtype)(x)
         # The same rule as Masking, as a tensor, for the pooling below.
         mask = ops.any(ops.not_equal(inputs, mask_value), axis=-1)
+    # After Masking, which compares the user's values with mask_value.
+    x = standardize(x, statistics, dtype)
     if patch_size > 1:
         x = patch_projection(
             x, units[0], patch_size, seeds.initializer("glorot_uniform"), dtype

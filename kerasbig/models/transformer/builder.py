@@ -11,6 +11,7 @@ from keras import ops
 from kerasbig import parameters as v
 from kerasbig.models._head import check_common, dense_head, shared_docstring
 from kerasbig.models._patches import auto_patch_size, patch_projection
+from kerasbig.models._standardize import check_statistics, standardize
 
 
 @shared_docstring("transformer")
@@ -29,6 +30,7 @@ def build_transformer(
     patch_size: int | Literal["auto"] = "auto",
     global_pooling: Literal["mean", "first"] = "mean",
     dense_units: int | Sequence[int] = (),
+    input_statistics: tuple[Sequence[float], Sequence[float]] | None = None,
     seed: int | None = None,
     dtype: str | keras.DTypePolicy | None = None,
     name: str | None = None,
@@ -42,10 +44,11 @@ def build_transformer(
       ``keras_hub.layers.TokenAndPositionEmbedding``; the padding mask
       (``ids != 0``) is passed to every ``TransformerEncoder`` and to the pooling,
       so padding changes nothing.
-    * numbers, otherwise: ``input_shape=(length, channels)``. The series is cut
-      into patches of ``patch_size`` steps (zero-padded to a whole number), each
-      patch projected to ``model_dim`` (a ``Conv1D`` with ``patch_size``
-      strides; a Dense projection per step when ``patch_size=1``), plus
+    * numbers, otherwise: ``input_shape=(length, channels)``. The series is
+      standardized (with ``input_statistics``) and cut into patches of
+      ``patch_size`` steps (zero-padded to a whole number), each patch
+      projected to ``model_dim`` (a ``Conv1D`` with ``patch_size`` strides; a
+      Dense projection per step when ``patch_size=1``), plus
       ``keras_hub.layers.PositionEmbedding``. No masking. Patches are what
       time-series Transformers read (Nie et al. 2023, PatchTST): attention
       then costs the square of ``length / patch_size``, and each position
@@ -158,6 +161,13 @@ def build_transformer(
         patch_size = 1 if vocabulary_size is not None else auto_patch_size(max_length)
     else:
         patch_size = v.check_positive_int(patch_size, "patch_size")
+    if vocabulary_size is not None and input_statistics is not None:
+        raise v.InvalidParameterError(
+            "input_statistics standardize numeric input; token ids "
+            f"(vocabulary_size={vocabulary_size}) are not. Leave "
+            "input_statistics=None."
+        )
+    statistics = check_statistics(input_statistics, shape[-1])
     if vocabulary_size is not None and patch_size != 1:
         raise v.InvalidParameterError(
             f"patch_size applies to numeric sequences; token ids are read one "
@@ -190,15 +200,16 @@ def build_transformer(
     else:
         inputs = keras.Input(shape=shape)
         padding_mask = None
+        x = standardize(inputs, statistics, dtype)
         if patch_size == 1:
             x = keras.layers.Dense(
                 model_dim,
                 kernel_initializer=seeds.initializer("glorot_uniform"),
                 dtype=dtype,
-            )(inputs)
+            )(x)
         else:
             x = patch_projection(
-                inputs,
+                x,
                 model_dim,
                 patch_size,
                 seeds.initializer("glorot_uniform"),

@@ -418,6 +418,12 @@ class _TransformerMixin(BackboneMixin):
             X, y = X[keep], y[keep]
         return super()._train(model, X, y, sample_weight, epochs, fit_kwargs)
 
+    def _input_statistics(self, X):
+        """Numeric input only: token ids are not standardized."""
+        if self.input_type_ != "numeric":
+            return None
+        return super()._input_statistics(X)
+
     def _architecture(self):
         arch = super()._architecture()
         if self.input_type_ == "numeric":

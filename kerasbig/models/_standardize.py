@@ -1,0 +1,105 @@
+"""Numeric input standardized inside the network (``standardize_inputs=True``).
+
+A network's first layer is initialised for inputs of about unit scale. Real
+series are often far from it: UCR Tecator's absorbances are 3.2 +- 0.6, with
+the information in differences of a few hundredths; Covid3Month holds raw
+counts up to 20,341. The families therefore standardize each channel with the
+mean and variance of the training data (over every row and step, or pixel),
+as scikit-learn's ``StandardScaler`` does per feature and as Keras' own
+examples do with an adapted ``Normalization`` layer.
+
+The statistics are the builders' ``input_statistics`` argument and become the
+constructor arguments (``scale`` and ``offset`` per channel) of a
+``keras.layers.Rescaling`` named ``"input_standardization"``, the network's
+first layer (after the RNN's ``Masking``). Being config, not adapted weights,
+they travel with the model through clone, pickle, save / load and export, and
+``predict`` (or a served model) takes the user's raw values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from kerasbig import parameters as v
+from kerasbig.models._head import output_dtype
+
+LAYER_NAME = "input_standardization"
+
+
+def channel_statistics(
+    X: np.ndarray, mask_value: float | None = None
+) -> tuple[list[float], list[float]]:
+    """Each channel's (last axis') mean and variance over every other axis.
+
+    With ``mask_value``, the steps whose channels all equal it (padding the
+    network masks) are left out.
+
+    Examples
+    --------
+    >>> X = np.array([[[1.0, 10.0], [3.0, 30.0]], [[0.0, 0.0], [0.0, 0.0]]])
+    >>> channel_statistics(X)
+    ([1.0, 10.0], [1.5, 150.0])
+    >>> channel_statistics(X, mask_value=0.0)
+    ([2.0, 20.0], [1.0, 100.0])
+    """
+    values = np.asarray(X).reshape(-1, np.shape(X)[-1])
+    if mask_value is not None:
+        kept = np.any(values != mask_value, axis=1)
+        if kept.any():
+            values = values[kept]
+    mean = values.mean(axis=0, dtype="float64")
+    variance = values.var(axis=0, dtype="float64")
+    return mean.tolist(), variance.tolist()
+
+
+def check_statistics(statistics: Any, channels: int | None) -> tuple | None:
+    """``input_statistics`` checked: None, or (mean, variance), one finite
+    float per channel each, the variances not negative."""
+    if statistics is None:
+        return None
+    message = (
+        "input_statistics must be None or a pair (mean, variance) of "
+        f"{channels} finite floats each (one per channel, the last axis of "
+        "input_shape), the variances >= 0"
+    )
+    try:
+        mean, variance = (np.asarray(part, dtype="float64") for part in statistics)
+    except (TypeError, ValueError):
+        raise v.InvalidParameterError(f"{message}; got {statistics!r}.") from None
+    for part in (mean, variance):
+        if part.shape != (channels,) or not np.all(np.isfinite(part)):
+            raise v.InvalidParameterError(f"{message}; got {statistics!r}.")
+    if np.any(variance < 0):
+        raise v.InvalidParameterError(f"{message}; got {statistics!r}.")
+    return mean.tolist(), variance.tolist()
+
+
+def standardize(x: Any, statistics: Sequence | None, dtype: Any) -> Any:
+    """``x`` standardized with ``statistics`` (checked by
+    :func:`check_statistics`), or ``x`` itself when they are None.
+
+    ``(x - mean) / std`` as a ``keras.layers.Rescaling`` (``x * scale +
+    offset``, one ``scale`` and ``offset`` per channel) named
+    ``"input_standardization"``: its constants are made inside the traced
+    call, so they stay constants in an exported graph (``Normalization``'s,
+    made when it is built, become extra inputs of an ONNX export). A channel
+    of variance 0 keeps its scale (``std`` 1), as scikit-learn's
+    ``StandardScaler`` does. The layer computes in float32 (float64 when the
+    network does) even under mixed precision: a raw count's square
+    overflows float16.
+    """
+    if statistics is None:
+        return x
+    mean, variance = (np.asarray(part, dtype="float64") for part in statistics)
+    std = np.sqrt(variance)
+    std[std == 0] = 1.0
+    return keras.layers.Rescaling(
+        scale=(1.0 / std).tolist(),
+        offset=(-mean / std).tolist(),
+        name=LAYER_NAME,
+        dtype=output_dtype(dtype),
+    )(x)
