@@ -146,7 +146,9 @@ class FamilyMixin:
             "mean and variance of the training data, over every row and step "
             "(or pixel), in a layer that is the network's first "
             "(``input_standardization``, after the RNN's ``Masking``; "
-            "padding the RNN masks is left out of the statistics). "
+            "padding the RNN masks is left out of the statistics). They are "
+            "computed in the fit that builds the network: with ``partial_fit`` "
+            "or ``warm_start``, from its first batch. "
             "``predict`` and an exported model take raw values. Text, token "
             "ids and a pretrained backbone's images are not standardized. See "
             "``models/_standardize.py``.",
@@ -316,12 +318,16 @@ class FamilyMixin:
         self, X: np.ndarray, seed: int | None, copy_model: bool = True
     ) -> keras.Model:
         n_outputs, activation = self._head()
+        data = {}
+        # A builder of one's own (docs/architecture.md) may not take them.
+        if "input_statistics" in inspect.signature(self._builder).parameters:
+            data["input_statistics"] = self._input_statistics(X)
         return self._builder(
             self.input_shape_,
             n_outputs,
             output_activation=activation,
             **self._architecture(),
-            input_statistics=self._input_statistics(X),
+            **data,
             seed=seed,
             dtype=precision.resolve(self.precision),
         )
@@ -331,7 +337,26 @@ class FamilyMixin:
         variance in ``X`` with ``standardize_inputs``, else None."""
         if not self.standardize_inputs:
             return None
-        return channel_statistics(X)
+        return channel_statistics(
+            X, mask_value=self._masked_value(), sample_weight=self._row_weights
+        )
+
+    # fit's sample_weight while _initialize runs: the input statistics weigh
+    # rows as the target standardization does (a weight of 2 counts as a
+    # repeated row), so that scikit-learn's sample-weight equivalence holds.
+    _row_weights = None
+
+    def _initialize(self, X, y=None, *, sample_weight=None, **options):
+        self._row_weights = sample_weight
+        try:
+            return super()._initialize(X, y, sample_weight=sample_weight, **options)
+        finally:
+            del self._row_weights
+
+    def _masked_value(self) -> float | None:
+        """The value of the padding the network masks (left out of the
+        input statistics); None: nothing is masked."""
+        return None
 
     def _fit_args(self, n_rows: int, epochs: int | None, fit_kwargs) -> dict:
         """The base's, with a None ``batch_size`` / ``epochs`` chosen from the

@@ -23,7 +23,7 @@ n_outputs : int
 output_activation : {"softmax", "sigmoid", "linear", None}, default="softmax"
     Activation of the output layer; ``"linear"`` and ``None`` mean none."""
 
-_MODEL_PARAMETERS = """\
+_INPUT_STATISTICS = """\
 input_statistics : tuple of two sequences of float, optional
     Numeric input only: each channel's (last axis') ``(mean, variance)``.
     Given, the network's first layer (after any ``Masking``) is a
@@ -31,7 +31,9 @@ input_statistics : tuple of two sequences of float, optional
     standardizes each channel with them (a channel of variance 0 is only
     centred), e.g. statistics of the training data
     (:func:`kerasbig.models.channel_statistics`; the estimators pass them
-    with ``standardize_inputs=True``). ``None``: the input is read as it is.
+    with ``standardize_inputs=True``). ``None``: the input is read as it is."""
+
+_MODEL_PARAMETERS = """\
 seed : int, optional
     Seed of everything random in the model. With an int, every random weight
     initializer and every dropout (those inside Keras and keras-hub layers
@@ -68,7 +70,8 @@ def shared_docstring(default_name: str) -> Callable[[_Builder], _Builder]:
     A line of the docstring that is only ``{output_parameters}`` becomes the
     descriptions of ``n_outputs`` and ``output_activation``; one that is only
     ``{model_parameters}``, those of ``seed``, ``dtype`` and ``name`` (whose
-    default is ``default_name``); one that is only ``{returns_and_raises}``,
+    default is ``default_name``); one that is only ``{input_statistics}``,
+    that of ``input_statistics``; one that is only ``{returns_and_raises}``,
     the Returns and Raises sections. Each is indented like its line.
 
     Examples
@@ -84,6 +87,7 @@ def shared_docstring(default_name: str) -> Callable[[_Builder], _Builder]:
     """
     parts = {
         "{output_parameters}": _OUTPUT_PARAMETERS,
+        "{input_statistics}": _INPUT_STATISTICS,
         "{model_parameters}": _MODEL_PARAMETERS.replace("{default_name}", default_name),
         "{returns_and_raises}": _RETURNS_AND_RAISES,
     }

@@ -31,12 +31,17 @@ LAYER_NAME = "input_standardization"
 
 
 def channel_statistics(
-    X: np.ndarray, mask_value: float | None = None
+    X: np.ndarray,
+    mask_value: float | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[list[float], list[float]]:
     """Each channel's (last axis') mean and variance over every other axis.
 
     With ``mask_value``, the steps whose channels all equal it (padding the
-    network masks) are left out.
+    network masks) are left out. With ``sample_weight`` (one per row), every
+    step of a row weighs its row's weight: a weight of 2 counts as a repeated
+    row, 0 as a removed one. The statistics are rounded to 12 significant
+    digits, so that the order of the rows does not change them.
 
     Examples
     --------
@@ -45,15 +50,36 @@ def channel_statistics(
     ([1.0, 10.0], [1.5, 150.0])
     >>> channel_statistics(X, mask_value=0.0)
     ([2.0, 20.0], [1.0, 100.0])
+    >>> channel_statistics(X, sample_weight=[1.0, 0.0])
+    ([2.0, 20.0], [1.0, 100.0])
     """
-    values = np.asarray(X).reshape(-1, np.shape(X)[-1])
+    X = np.asarray(X)
+    values = X.reshape(-1, X.shape[-1])
+    weights = None
+    if sample_weight is not None:
+        per_row = np.asarray(sample_weight, dtype="float64").reshape(-1)
+        weights = np.repeat(per_row, values.shape[0] // max(1, X.shape[0]))
+    kept = np.ones(values.shape[0], dtype=bool)
     if mask_value is not None:
-        kept = np.any(values != mask_value, axis=1)
-        if kept.any():
-            values = values[kept]
-    mean = values.mean(axis=0, dtype="float64")
-    variance = values.var(axis=0, dtype="float64")
-    return mean.tolist(), variance.tolist()
+        kept &= np.any(values != mask_value, axis=1)
+    if weights is not None:
+        kept &= weights > 0
+    if kept.any() and not kept.all():
+        values = values[kept]
+        weights = None if weights is None else weights[kept]
+    if weights is None or not np.any(weights > 0):
+        mean = values.mean(axis=0, dtype="float64")
+        variance = values.var(axis=0, dtype="float64")
+    else:
+        mean = np.average(values, axis=0, weights=weights)
+        variance = np.average((values - mean) ** 2, axis=0, weights=weights)
+    # Rounded to 12 significant digits: the order of summation (weights or
+    # repeated rows, shuffled rows) then does not change the model.
+    return _rounded(mean), _rounded(variance)
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    return [float(f"{value:.12g}") for value in values]
 
 
 def check_statistics(statistics: Any, channels: int | None) -> tuple | None:

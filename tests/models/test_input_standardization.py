@@ -185,3 +185,13 @@ def test_the_rnn_learns_series_far_from_unit_scale():
     y = np.r_[np.ones(100, int), np.zeros(100, int)]
     clf = RNNClassifier(units=8, epochs=20, batch_size=16, random_state=0)
     assert clf.fit(X, y).score(X, y) >= 0.9
+
+
+def test_weights_count_as_repeated_rows_in_the_statistics():
+    rng = np.random.default_rng(42)
+    X = rng.random((15, 30, 2))
+    weights = rng.integers(0, 5, size=15)
+    repeated = channel_statistics(X.repeat(weights, axis=0))
+    assert channel_statistics(X, sample_weight=weights) == repeated
+    order = rng.permutation(15)
+    assert channel_statistics(X[order], sample_weight=weights[order]) == repeated

@@ -110,6 +110,7 @@ def build_cnn(
         of variable lengths) are read whole; a longer one is averaged down to
         at most 256 positions (``ceil(length / 256)`` steps each: 6 for
         1,460 steps), so that it trains in about a minute on a CPU.
+    {input_statistics}
     {model_parameters}
 
     {returns_and_raises}

@@ -114,6 +114,7 @@ def build_rnn(
     dense_units : int or sequence of int, default=()
         Sizes of hidden ReLU Dense layers between the pooled vector and the
         output layer.
+    {input_statistics}
     {model_parameters}
 
     {returns_and_raises}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from kerasbig.classifier import KerasClassifier
 from kerasbig.docstrings import document
 from kerasbig.models._family import FamilyMixin, family_init
-from kerasbig.models._standardize import channel_statistics
 from kerasbig.models.rnn.builder import build_rnn
 from kerasbig.parameters import NONE, Interval
 from kerasbig.regressor import KerasRegressor
@@ -36,11 +35,8 @@ class _RNNMixin(FamilyMixin):
     def _architecture(self):
         return {**super()._architecture(), "mask_value": self.mask_value_}
 
-    def _input_statistics(self, X):
-        """Padding the network masks is left out of the statistics."""
-        if not self.standardize_inputs:
-            return None
-        return channel_statistics(X, mask_value=self.mask_value_)
+    def _masked_value(self) -> float | None:
+        return self.mask_value_
 
 
 @document

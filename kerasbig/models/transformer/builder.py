@@ -91,6 +91,7 @@ def build_transformer(
         ``[CLS]``-style token, if you put one there).
     dense_units : int or sequence of int, default=()
         Sizes of hidden ReLU Dense layers after the pooling, before the output.
+    {input_statistics}
     {model_parameters}
 
     {returns_and_raises}
