@@ -3,7 +3,8 @@
 The life of a fit reads top to bottom in :meth:`BaseKerasEstimator._fit`::
 
     check parameters -> (a new model: _initialize: validate X, y -> fit the
-        target and feature encoders -> make the model -> compile it)
+        target and feature encoders -> learn from the input -> make the model
+        -> compile it)
         -> encode targets -> weigh samples -> train -> record the history
 
 and a prediction in :meth:`BaseKerasEstimator.predict`::
@@ -17,7 +18,8 @@ Subclasses fill in plain hooks, each with one job:
   (:mod:`kerasbig.targets`), ``_sample_weight``, ``_default_loss``,
   ``_check_output_units``, ``_targets_for_model``, and ``predict_proba``;
 * the input and network side (the model families): ``_input_to_array``,
-  ``_array_for_model``, ``_make_model`` and ``_extra_callbacks``.
+  ``_array_for_model``, ``_learn_from_input``, ``_make_model`` and
+  ``_extra_callbacks``.
 
 Where the model runs (``distribution=``) is :mod:`kerasbig.distribute`'s job.
 """
@@ -336,8 +338,9 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
 
         Returns the validated ``X`` and ``y`` (scikeras's hook: a subclass may
         extend it, calling ``super()._initialize(X, y)``). The target encoder
-        learns from ``sample_weight`` too, where it uses weights (a family
-        regressor's standardization: a weight of 2 counts as a repeated row).
+        and ``_learn_from_input`` learn from ``sample_weight`` too, where
+        they use weights (a family's standardization: a weight of 2 counts as
+        a repeated row).
         """
         X, y = self._validate_X_y(X, y, reset=True)
         if sample_weight is not None:
@@ -346,6 +349,7 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
             self, y, reset=True, classes=classes, sample_weight=sample_weight
         )
         X_model = encoders.encode_features(self, X, reset=True)
+        self._learn_from_input(X_model, sample_weight)
         seed = seed_from_random_state(self.random_state)
         placement = distribute.resolve(self.distribution)
         with seeded(seed), distribute.placed(placement):
@@ -415,6 +419,12 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
     # ------------------------------------------------------------------
     # The network
     # ------------------------------------------------------------------
+    def _learn_from_input(self, X: np.ndarray, sample_weight) -> None:
+        """Learn what making the network needs from the training input ``X``
+        (as the network reads it) and ``sample_weight`` (checked, or None),
+        as fitted attributes ``_make_model`` reads. The general wrappers
+        learn nothing: the user's network is what it is."""
+
     def _make_model(
         self, X: np.ndarray, seed: int | None, copy_model: bool = True
     ) -> keras.Model:

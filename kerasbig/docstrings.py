@@ -160,6 +160,13 @@ ATTRIBUTES: dict[str, tuple[str, str]] = {
         "One sample's shape as the network reads it, e.g. ``(64, 1)`` or "
         "``(8, 8, 1)``.",
     ),
+    "input_statistics_": (
+        "tuple of two lists of float, or None",
+        "Each input channel's training mean and variance, which the network's "
+        "``input_standardization`` layer holds (``standardize_inputs=True``); "
+        "None when the input is not standardized (``standardize_inputs=False``, "
+        "text or token ids, a pretrained backbone).",
+    ),
 }
 
 

@@ -78,6 +78,8 @@ DATA_KEYWORDS = (
 # epochs=None and batch_size=None: chosen from the data (models/_budget.py).
 FAMILY_DEFAULTS = {"optimizer": "adam", "epochs": None, "batch_size": None}
 
+STANDARDIZE_INPUTS = keyword("standardize_inputs", True, "bool")
+
 
 def family_init(
     builder: Callable[..., keras.Model],
@@ -88,7 +90,8 @@ def family_init(
     """The ``__init__`` of a family estimator, composed from explicit definitions.
 
     Its parameters: the builder's architecture arguments (with the builder's
-    defaults), the family's input parameters, the training parameters of
+    defaults), the family's input parameters (``standardize_inputs`` when
+    the builder takes ``input_statistics``), the training parameters of
     :meth:`BaseKerasEstimator.__init__` (``FAMILY_DEFAULTS`` over them),
     ``early_stopping`` and ``patience``, and ``class_weight`` for classifiers.
     """
@@ -98,7 +101,8 @@ def family_init(
             *input_parameters,
             keyword("max_length", None, "int | None"),
             keyword("truncation", "warn", "str"),
-            keyword("standardize_inputs", True, "bool"),
+            # Only a builder that can standardize (a user's own may not).
+            *([STANDARDIZE_INPUTS] * takes_statistics(builder)),
             *parameters_of(
                 BaseKerasEstimator.__init__,
                 exclude=("model", "build_fn"),
@@ -110,6 +114,11 @@ def family_init(
             *([keyword("class_weight", None, "dict | str | None")] * classifier),
         ]
     )
+
+
+def takes_statistics(builder: Callable[..., keras.Model]) -> bool:
+    """Whether ``builder`` standardizes its input (takes ``input_statistics``)."""
+    return "input_statistics" in inspect.signature(builder).parameters
 
 
 def _describe(shape: tuple) -> str:
@@ -314,14 +323,29 @@ class FamilyMixin:
             return 1, "sigmoid"
         return self.n_classes_, "softmax"
 
+    def _learn_from_input(self, X: np.ndarray, sample_weight) -> None:
+        """``input_statistics_``: each channel's mean and variance in ``X``
+        (rows weighed by ``sample_weight``) with ``standardize_inputs``, else
+        None; not set for a builder that does not take them."""
+        if not takes_statistics(self._builder):
+            return
+        self.input_statistics_ = None
+        if self.standardize_inputs and self._standardizable():
+            self.input_statistics_ = channel_statistics(
+                X, mask_value=self._masked_value(), sample_weight=sample_weight
+            )
+
+    def _standardizable(self) -> bool:
+        """Whether the input of this fit is numeric (not token ids)."""
+        return True
+
     def _make_model(
         self, X: np.ndarray, seed: int | None, copy_model: bool = True
     ) -> keras.Model:
         n_outputs, activation = self._head()
         data = {}
-        # A builder of one's own (docs/architecture.md) may not take them.
-        if "input_statistics" in inspect.signature(self._builder).parameters:
-            data["input_statistics"] = self._input_statistics(X)
+        if takes_statistics(self._builder):
+            data["input_statistics"] = self.input_statistics_
         return self._builder(
             self.input_shape_,
             n_outputs,
@@ -331,27 +355,6 @@ class FamilyMixin:
             seed=seed,
             dtype=precision.resolve(self.precision),
         )
-
-    def _input_statistics(self, X: np.ndarray) -> tuple | None:
-        """The builder's ``input_statistics``: each channel's mean and
-        variance in ``X`` with ``standardize_inputs``, else None."""
-        if not self.standardize_inputs:
-            return None
-        return channel_statistics(
-            X, mask_value=self._masked_value(), sample_weight=self._row_weights
-        )
-
-    # fit's sample_weight while _initialize runs: the input statistics weigh
-    # rows as the target standardization does (a weight of 2 counts as a
-    # repeated row), so that scikit-learn's sample-weight equivalence holds.
-    _row_weights = None
-
-    def _initialize(self, X, y=None, *, sample_weight=None, **options):
-        self._row_weights = sample_weight
-        try:
-            return super()._initialize(X, y, sample_weight=sample_weight, **options)
-        finally:
-            del self._row_weights
 
     def _masked_value(self) -> float | None:
         """The value of the padding the network masks (left out of the
@@ -455,6 +458,10 @@ class BackboneMixin(FamilyMixin):
                 f"would change nothing; leave them at their defaults. With a "
                 f"backbone, the head's parameters apply: {kept}."
             )
+
+    def _standardizable(self) -> bool:
+        """A pretrained backbone's own converter scales its input."""
+        return self.backbone is None and super()._standardizable()
 
     def _make_model(
         self, X: np.ndarray, seed: int | None, copy_model: bool = True

@@ -87,20 +87,22 @@ def check_statistics(statistics: Any, channels: int | None) -> tuple | None:
     float per channel each, the variances not negative."""
     if statistics is None:
         return None
-    message = (
-        "input_statistics must be None or a pair (mean, variance) of "
-        f"{channels} finite floats each (one per channel, the last axis of "
-        "input_shape), the variances >= 0"
-    )
     try:
         mean, variance = (np.asarray(part, dtype="float64") for part in statistics)
     except (TypeError, ValueError):
-        raise v.InvalidParameterError(f"{message}; got {statistics!r}.") from None
-    for part in (mean, variance):
-        if part.shape != (channels,) or not np.all(np.isfinite(part)):
-            raise v.InvalidParameterError(f"{message}; got {statistics!r}.")
-    if np.any(variance < 0):
-        raise v.InvalidParameterError(f"{message}; got {statistics!r}.")
+        valid = False
+    else:
+        valid = (
+            mean.shape == variance.shape == (channels,)
+            and bool(np.all(np.isfinite(mean)) and np.all(np.isfinite(variance)))
+            and not np.any(variance < 0)
+        )
+    if not valid:
+        raise v.InvalidParameterError(
+            "input_statistics must be None or a pair (mean, variance) of "
+            f"{channels} finite floats each (one per channel, the last axis of "
+            f"input_shape), the variances >= 0; got {statistics!r}."
+        )
     return mean.tolist(), variance.tolist()
 
 

@@ -210,6 +210,9 @@ def test_image_converter_resizes_and_scales_inside_the_model(image_preset, image
     scaled = keras.ops.convert_to_numpy(converter(X[:2].astype("float32")))
     assert scaled.shape == (2, 16, 16, 3) and scaled.max() <= 1.0
     assert reg.predict(X[:4]).shape == (4,)
+    # the converter scales; kerasbig's standardization stays out of the way
+    assert reg.input_statistics_ is None
+    assert "input_standardization" not in [layer.name for layer in reg.model_.layers]
 
 
 def test_image_backbone_takes_images_with_its_channels(image_preset, images):

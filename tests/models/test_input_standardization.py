@@ -149,6 +149,7 @@ def test_estimators_standardize_with_the_training_statistics_by_default(cls, tin
     est.fit(X, y)
     config = est.model_.get_layer(LAYER_NAME).get_config()
     mean, variance = channel_statistics(X)
+    assert est.input_statistics_ == (mean, variance)
     np.testing.assert_allclose(config["scale"], 1 / np.sqrt(variance), rtol=1e-6)
     np.testing.assert_allclose(
         config["offset"], -np.array(mean) / np.sqrt(variance), rtol=1e-6
@@ -160,6 +161,7 @@ def test_estimators_standardize_with_the_training_statistics_by_default(cls, tin
     assert refit.model_.get_layer(LAYER_NAME).get_config() == config
     off = cls(**tiny, epochs=1, random_state=0, standardize_inputs=False).fit(X, y)
     assert LAYER_NAME not in [layer.name for layer in off.model_.layers]
+    assert off.input_statistics_ is None
 
 
 def test_standardize_inputs_must_be_a_bool():
@@ -175,6 +177,7 @@ def test_raw_text_is_not_standardized():
     clf = TransformerClassifier(**TINY_TRANSFORMER, epochs=1, random_state=0)
     clf.fit(texts, [1, 0, 1, 0] * 5)
     assert LAYER_NAME not in [layer.name for layer in clf.model_.layers]
+    assert clf.input_statistics_ is None
 
 
 def test_the_rnn_learns_series_far_from_unit_scale():
@@ -195,3 +198,38 @@ def test_weights_count_as_repeated_rows_in_the_statistics():
     assert channel_statistics(X, sample_weight=weights) == repeated
     order = rng.permutation(15)
     assert channel_statistics(X[order], sample_weight=weights[order]) == repeated
+
+
+def test_fit_weighs_the_statistics_with_sample_weight():
+    X = _far_from_unit_scale(n=20)
+    weights = np.r_[np.zeros(10), np.full(10, 2.0)]
+    est = CNNRegressor(**TINY_CNN, epochs=1, random_state=0)
+    est.fit(X, X[:, 0, 0], sample_weight=weights)
+    assert est.input_statistics_ == channel_statistics(X[10:])
+    assert est.input_statistics_ != channel_statistics(X)
+
+
+def test_a_family_whose_builder_cannot_standardize_has_no_such_parameter():
+    """A family of one's own (docs/architecture.md) on a builder without
+    input_statistics: no standardize_inputs that would do nothing."""
+    from kerasbig import KerasRegressor
+    from kerasbig.models._family import FamilyMixin, family_init
+
+    def build_dense(
+        input_shape, n_outputs, *, output_activation="linear", seed=None, dtype=None
+    ):
+        inputs = keras.Input(input_shape)
+        flat = keras.layers.Flatten()(inputs)
+        outputs = keras.layers.Dense(n_outputs, activation=output_activation)(flat)
+        return keras.Model(inputs, outputs)
+
+    class DenseRegressor(FamilyMixin, KerasRegressor):
+        _builder = staticmethod(build_dense)
+        __init__ = family_init(build_dense, classifier=False)
+
+    est = DenseRegressor(epochs=1, random_state=0)
+    assert "standardize_inputs" not in est.get_params()
+    X = _far_from_unit_scale(n=20)
+    est.fit(X, X[:, 0, 0])
+    assert not hasattr(est, "input_statistics_")
+    assert LAYER_NAME not in [layer.name for layer in est.model_.layers]

@@ -25,6 +25,7 @@ class _CNNMixin(BackboneMixin):
     _ranks = (2, 3, 4)
     _images = True
     _kept_with_backbone = (*BackboneMixin._kept_with_backbone, "augmentation")
+    _input_attributes = (*BackboneMixin._input_attributes, "input_statistics_")
     _parameter_docs = {
         **BackboneMixin._parameter_docs,
         "epochs": (

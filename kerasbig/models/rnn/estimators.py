@@ -16,7 +16,12 @@ class _RNNMixin(FamilyMixin):
     _builder = staticmethod(build_rnn)
     _ranks = (2, 3)
     _parameter_constraints = {"mask_value": [NONE, Interval(float)]}
-    _input_attributes = ("n_features_in_", "input_shape_", "mask_value_")
+    _input_attributes = (
+        "n_features_in_",
+        "input_shape_",
+        "mask_value_",
+        "input_statistics_",
+    )
     _attribute_docs = {
         "mask_value_": ("float or None", "The mask value the network was built with.")
     }

@@ -116,6 +116,7 @@ class _TransformerMixin(BackboneMixin):
         "preprocessor_",
         "backbone_inputs_",
         "n_features_in_",
+        "input_statistics_",
     )
     _attribute_docs = {
         "input_type_": ("str", '``"numeric"``, ``"tokens"`` or ``"text"``.'),
@@ -418,11 +419,9 @@ class _TransformerMixin(BackboneMixin):
             X, y = X[keep], y[keep]
         return super()._train(model, X, y, sample_weight, epochs, fit_kwargs)
 
-    def _input_statistics(self, X):
+    def _standardizable(self) -> bool:
         """Numeric input only: token ids are not standardized."""
-        if self.input_type_ != "numeric":
-            return None
-        return super()._input_statistics(X)
+        return self.input_type_ == "numeric" and super()._standardizable()
 
     def _architecture(self):
         arch = super()._architecture()
