@@ -184,7 +184,9 @@ def test_estimator_errors_become_400(monkeypatch):
         raise ValueError("X has 4 features, but the estimator expects 5.")
 
     with running(est) as url:
-        monkeypatch.setattr(est, "predict", refuses)
+        # setitem, not setattr: undoing setattr on an instance would leave
+        # the bound method in est.__dict__ of the shared fitted estimator.
+        monkeypatch.setitem(est.__dict__, "predict", refuses)
         status, answer = http(f"{url}/predict", [[0.0] * 4])
         monkeypatch.undo()
     assert status == 400
@@ -208,7 +210,9 @@ def test_unexpected_failure_is_500_without_traceback(monkeypatch):
         raise RuntimeError("secret internals")
 
     with running(est) as url:
-        monkeypatch.setattr(est, "predict", broken)
+        # setitem, not setattr: undoing setattr on an instance would leave
+        # the bound method in est.__dict__ of the shared fitted estimator.
+        monkeypatch.setitem(est.__dict__, "predict", broken)
         status, answer = http(f"{url}/predict", [[0.0] * 4])
         monkeypatch.undo()
     assert status == 500

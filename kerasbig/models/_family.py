@@ -86,18 +86,25 @@ def family_init(
     *,
     classifier: bool,
     input_parameters: Sequence[Parameter] = (),
+    architecture_defaults: dict[str, Any] | None = None,
 ) -> Callable[..., None]:
     """The ``__init__`` of a family estimator, composed from explicit definitions.
 
     Its parameters: the builder's architecture arguments (with the builder's
-    defaults), the family's input parameters (``standardize_inputs`` when
-    the builder takes ``input_statistics``), the training parameters of
+    defaults, or those ``architecture_defaults`` names), the family's input
+    parameters (``standardize_inputs`` when the builder takes
+    ``input_statistics``), the training parameters of
     :meth:`BaseKerasEstimator.__init__` (``FAMILY_DEFAULTS`` over them),
     ``early_stopping`` and ``patience``, and ``class_weight`` for classifiers.
     """
     return make_init(
         [
-            *parameters_of(builder, exclude=DATA_KEYWORDS, keyword_only=True),
+            *parameters_of(
+                builder,
+                exclude=DATA_KEYWORDS,
+                defaults=architecture_defaults,
+                keyword_only=True,
+            ),
             *input_parameters,
             keyword("max_length", None, "int | None"),
             keyword("truncation", "warn", "str"),

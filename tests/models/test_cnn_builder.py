@@ -141,13 +141,31 @@ def test_pooling_is_skipped_when_the_map_is_too_small():
     assert kinds(model)["MaxPooling1D"] == 0
 
 
-def test_batch_norm():
+def test_normalization_batch_layer_or_none():
     with_bn = build_cnn((8, 8, 1), 2, **TINY)
-    without = build_cnn((8, 8, 1), 2, batch_norm=False, **TINY)
+    with_ln = build_cnn((8, 8, 1), 2, normalization="layer", **TINY)
+    without = build_cnn((8, 8, 1), 2, normalization=None, **TINY)
     assert kinds(with_bn)["BatchNormalization"] == 2
+    assert kinds(with_ln)["BatchNormalization"] == 0
+    assert kinds(with_ln)["LayerNormalization"] == 2
     assert kinds(without)["BatchNormalization"] == 0
-    assert not any(c.use_bias for c in layers_of(with_bn, keras.layers.Conv2D))
+    assert kinds(without)["LayerNormalization"] == 0
+    for model in (with_bn, with_ln):
+        assert not any(c.use_bias for c in layers_of(model, keras.layers.Conv2D))
     assert all(c.use_bias for c in layers_of(without, keras.layers.Conv2D))
+    # residual blocks normalise with the same layer
+    residual = build_cnn((16, 1), 2, residual=True, normalization="layer", **TINY)
+    assert kinds(residual)["LayerNormalization"] >= 4
+
+
+def test_layer_normalization_computes_the_same_in_training_and_inference():
+    x = np.random.default_rng(0).normal(size=(6, 16, 1)).astype("float32")
+    model = build_cnn((16, 1), 2, normalization="layer", seed=0)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model(x, training=True)),
+        keras.ops.convert_to_numpy(model(x, training=False)),
+        rtol=1e-5,
+    )
 
 
 def test_dropout():
@@ -193,7 +211,7 @@ def test_dense_units():
 def test_augmentation_is_active_in_training_only():
     keras.utils.set_random_seed(0)
     flip = keras.layers.RandomFlip("horizontal", seed=1)
-    model = build_cnn((8, 8, 1), 2, batch_norm=False, augmentation=[flip], **TINY)
+    model = build_cnn((8, 8, 1), 2, normalization=None, augmentation=[flip], **TINY)
     flips = layers_of(model, keras.layers.RandomFlip)
     assert len(flips) == 1 and flips[0] is not flip  # a copy: the list is reusable
     x = np.random.default_rng(0).normal(size=(16, 8, 8, 1)).astype("float32")
@@ -223,7 +241,7 @@ def test_augmentation_is_active_in_training_only():
     fit_loss = model.fit(x, y, batch_size=16, epochs=1, verbose=0).history["loss"][0]
     eval_loss = model.evaluate(x, y, batch_size=16, verbose=0)
     assert not np.isclose(fit_loss, eval_loss, rtol=1e-6)
-    plain = build_cnn((8, 8, 1), 2, batch_norm=False, **TINY)
+    plain = build_cnn((8, 8, 1), 2, normalization=None, **TINY)
     plain.compile(
         optimizer=keras.optimizers.SGD(learning_rate=0.0),
         loss="sparse_categorical_crossentropy",
@@ -303,7 +321,11 @@ def test_output_dtype_follows_the_global_policy_when_dtype_is_none():
         ({"dense_units": (16, 0)}, ValueError, r"dense_units .*entry 1 is 0"),
         ({"output_activation": "relu"}, ValueError, r"output_activation .*'relu'"),
         ({"residual": "yes"}, TypeError, r"residual must be True or False, got 'yes'"),
-        ({"batch_norm": None}, TypeError, r"batch_norm .* got None"),
+        (
+            {"normalization": "group"},
+            ValueError,
+            r"normalization must be one of 'batch', 'layer', None; got 'group'",
+        ),
         ({"augmentation": ["flip"]}, TypeError, r"augmentation .*entry 0 is 'flip'"),
         ({"dtype": "float13"}, ValueError, r"dtype .*'float13'"),
         ({"seed": -1}, ValueError, r"seed must be None or a non-negative .* -1"),

@@ -140,3 +140,27 @@ def test_digits_accuracy_with_defaults(digits):
     )
     clf = CNNClassifier(random_state=0).fit(X_train, y_train)
     assert clf.score(X_test, y_test) >= 0.98
+
+
+def test_the_regressor_normalises_the_same_in_training_and_inference():
+    """CNNRegressor's LayerNormalization: the network computes in inference
+    what it computed in training, on heavy-tailed input too (with
+    BatchNormalization, a batch holding one outlier row is normalised unlike
+    the moving statistics, and a regressor's output carries the gap)."""
+    rng = np.random.default_rng(0)
+    X = rng.lognormal(sigma=2.0, size=(40, 16, 1)).astype("float32")
+    y = np.log1p(X[:, :, 0]).mean(axis=1)
+    reg = CNNRegressor(**TINY_CNN, epochs=3, random_state=0).fit(X, y)
+    kinds = {type(layer).__name__ for layer in reg.model_.layers}
+    assert "LayerNormalization" in kinds and "BatchNormalization" not in kinds
+    training = keras.ops.convert_to_numpy(reg.model_(X, training=True))
+    inference = keras.ops.convert_to_numpy(reg.model_(X, training=False))
+    np.testing.assert_allclose(training, inference, rtol=1e-5, atol=1e-6)
+    batch = CNNRegressor(**TINY_CNN, normalization="batch", epochs=3, random_state=0)
+    batch.fit(X, y)
+    assert not np.allclose(
+        keras.ops.convert_to_numpy(batch.model_(X, training=True)),
+        keras.ops.convert_to_numpy(batch.model_(X, training=False)),
+        rtol=1e-3,
+    )
+    assert CNNClassifier().normalization == "batch"

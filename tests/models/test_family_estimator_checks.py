@@ -46,7 +46,7 @@ FLOAT64 = dict(precision="float64", **FULL_BATCH_FLOAT64)
 CNN = dict(
     TINY_CNN,
     filters=8,
-    batch_norm=False,
+    normalization=None,
     global_pooling="flatten",
     optimizer__learning_rate=0.05,
     epochs=10,

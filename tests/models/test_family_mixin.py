@@ -5,7 +5,7 @@ import inspect
 import keras
 import numpy as np
 import pytest
-from helpers import TINY_CNN, TINY_RNN, TINY_TRANSFORMER
+from helpers import ESTIMATOR_DEFAULTS, TINY_CNN, TINY_RNN, TINY_TRANSFORMER
 from sklearn.base import clone
 
 from kerasbig.models._family import DATA_KEYWORDS
@@ -66,11 +66,12 @@ def data(n=24, length=6, seed=0):
 @pytest.mark.parametrize("cls, builder", FAMILIES, ids=lambda x: x.__name__)
 def test_every_builder_keyword_is_a_parameter_with_the_builder_default(cls, builder):
     params = cls().get_params()
+    own = ESTIMATOR_DEFAULTS.get(cls.__name__, {})
     for name, p in inspect.signature(builder).parameters.items():
         if p.kind is not p.KEYWORD_ONLY or name in DATA_KEYWORDS:
             continue
         assert name in params, f"{cls.__name__} lacks the builder argument {name}"
-        assert params[name] == p.default, name
+        assert params[name] == own.get(name, p.default), name
     assert TRAINING - {"class_weight"} <= set(params)
     assert ("class_weight" in params) == cls.__name__.endswith("Classifier")
     assert "model" not in params and "build_fn" not in params
@@ -163,7 +164,7 @@ def test_early_stopping_stops_and_monitors_validation_loss():
     X, y = data(n=40)
     kw = dict(
         TINY[CNNClassifier],
-        batch_norm=False,
+        normalization=None,
         batch_size=64,
         optimizer="sgd",
         optimizer__learning_rate=0.0,
@@ -190,7 +191,7 @@ def test_early_stopping_keeps_user_callbacks():
     X, y = data()
     CNNClassifier(
         **TINY[CNNClassifier],
-        batch_norm=False,
+        normalization=None,
         optimizer="sgd",
         optimizer__learning_rate=0.0,
         early_stopping=True,

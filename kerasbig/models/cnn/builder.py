@@ -30,7 +30,7 @@ def build_cnn(
     filters: int | Sequence[int] | None = None,
     kernel_size: int | Sequence[int] | None = None,
     pooling: Literal["auto", "max", "mean"] | None = "auto",
-    batch_norm: bool = True,
+    normalization: Literal["batch", "layer"] | None = "batch",
     batch_norm_momentum: float = 0.9,
     dropout: float = 0.0,
     residual: bool = False,
@@ -48,8 +48,8 @@ def build_cnn(
     The model is ``Input -> augmentation -> standardization (with
     input_statistics) -> downsampling (long series) -> n_blocks conv blocks
     -> global pooling -> dense_units -> Dense(n_outputs)``.
-    A plain block is ``Conv -> BatchNorm -> ReLU``; a residual block is
-    ``Conv -> BatchNorm -> ReLU -> Conv -> BatchNorm`` added to a shortcut (a
+    A plain block is ``Conv -> Norm -> ReLU``; a residual block is
+    ``Conv -> Norm -> ReLU -> Conv -> Norm`` added to a shortcut (a
     1x1 convolution when the channel count changes), then ReLU. Convolutions
     use ``padding="same"``.
 
@@ -75,11 +75,17 @@ def build_cnn(
         (``"auto"``: none for series, as in the FCN, max for images). An
         axis already of size 1 is not pooled, and pooling is skipped when no axis
         can be, so small inputs (8x8 digits) work with many blocks.
-    batch_norm : bool, default=True
-        Add BatchNormalization after each convolution (convolutions then have no
-        bias).
+    normalization : {"batch", "layer"} or None, default="batch"
+        The normalisation after each convolution (convolutions then have no
+        bias): ``"batch"``, BatchNormalization, as in the FCN and ResNet of
+        Fawaz et al.; ``"layer"``, LayerNormalization over the channels at each
+        position, which computes the same in training and inference (the
+        ``CNNRegressor``'s default: a regressor's continuous output carries
+        BatchNormalization's gap between batch and moving statistics
+        straight into its predictions); None: none.
     batch_norm_momentum : float, default=0.9
-        Momentum of BatchNormalization's moving mean and variance, which
+        With ``normalization="batch"``: the momentum of BatchNormalization's
+        moving mean and variance, which
         inference uses. Keras's default, 0.99, needs hundreds of updates to
         catch up with the data; on small training sets (a few batches per
         epoch) its statistics lag and predictions fall to chance level, so
@@ -157,7 +163,9 @@ def build_cnn(
     pooling = v.check_choice(pooling, "pooling", ("auto", "max", "mean", None))
     if pooling == "auto":
         pooling = None if series else "max"
-    batch_norm = v.check_bool(batch_norm, "batch_norm")
+    normalization = v.check_choice(
+        normalization, "normalization", ("batch", "layer", None)
+    )
     momentum = v.check_rate(batch_norm_momentum, "batch_norm_momentum")
     dropout = v.check_rate(dropout, "dropout")
     residual = v.check_bool(residual, "residual")
@@ -191,7 +199,7 @@ def build_cnn(
             n_filters,
             kernel_size=size,
             padding="same",
-            use_bias=not batch_norm,
+            use_bias=normalization is None,
             kernel_initializer=seeds.initializer("glorot_uniform"),
             dtype=dtype,
         )
@@ -199,7 +207,12 @@ def build_cnn(
     def batch_normalization() -> keras.layers.Layer:
         return keras.layers.BatchNormalization(momentum=momentum, dtype=dtype)
 
-    norm = batch_normalization if batch_norm else None
+    def layer_normalization() -> keras.layers.Layer:
+        return keras.layers.LayerNormalization(dtype=dtype)
+
+    norm = {"batch": batch_normalization, "layer": layer_normalization}.get(
+        normalization
+    )
     sizes = list(shape[:-1])
     for block in range(n_blocks):
         if residual:
@@ -273,7 +286,7 @@ def _residual_block(
     """Two convolutions plus a shortcut (1x1 convolution if channels change).
 
     ``conv(filters, kernel_size)`` makes a convolution, ``conv(filters, 1)`` a
-    1x1 one; ``norm()`` a BatchNormalization layer
+    1x1 one; ``norm()`` a normalisation layer
     (None: no normalisation).
     """
     shortcut = x
