@@ -291,6 +291,14 @@ def test_family_regressors_train_on_standardized_targets(regressor):
     tiny = TINY[regressor]
     if regressor is RNNRegressor:
         tiny = dict(tiny, units=8)
+    if regressor is CNNRegressor:
+        # The target standardization is what is tested. In 15 epochs this
+        # one-block, four-filter network learns the target with
+        # BatchNormalization; with the regressor's default LayerNormalization
+        # (R^2 0.26 on JAX; LayerNormalization after a convolution without
+        # bias sees each window's shape, not its scale, which is all this
+        # target is) or none (0.28), it does not.
+        tiny = dict(tiny, normalization="batch")
     reg = regressor(**tiny, epochs=15, batch_size=16, random_state=0)
     reg.fit(X, y)
     assert reg.target_encoder_.standardize

@@ -82,7 +82,10 @@ def build_cnn(
         position, which computes the same in training and inference (the
         ``CNNRegressor``'s default: a regressor's continuous output carries
         BatchNormalization's gap between batch and moving statistics
-        straight into its predictions); None: none.
+        straight into its predictions); None: none. After a convolution
+        without bias, LayerNormalization sees the shape of each window, not
+        its scale: where the target is the level of the series, compare
+        with ``"batch"`` and None.
     batch_norm_momentum : float, default=0.9
         With ``normalization="batch"``: the momentum of BatchNormalization's
         moving mean and variance, which
