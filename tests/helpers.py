@@ -308,6 +308,7 @@ def build_while_random_is_used(build, python_seeds=(1, 2)):
 
 # Where a family estimator's default differs from its builder's, and why.
 ESTIMATOR_DEFAULTS = {
-    # BatchNormalization's train/inference gap shifts a regressor's output
-    "CNNRegressor": {"normalization": "layer"},
+    # "auto": chosen from the data in fit (normalization_)
+    "CNNClassifier": {"normalization": "auto"},
+    "CNNRegressor": {"normalization": "auto"},
 }

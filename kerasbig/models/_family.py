@@ -86,25 +86,25 @@ def family_init(
     *,
     classifier: bool,
     input_parameters: Sequence[Parameter] = (),
-    architecture_defaults: dict[str, Any] | None = None,
+    own_architecture: Sequence[Parameter] = (),
 ) -> Callable[..., None]:
     """The ``__init__`` of a family estimator, composed from explicit definitions.
 
     Its parameters: the builder's architecture arguments (with the builder's
-    defaults, or those ``architecture_defaults`` names), the family's input
+    defaults; ``own_architecture`` replaces those it names, for a value the
+    estimator resolves in ``fit`` such as ``"auto"``), the family's input
     parameters (``standardize_inputs`` when the builder takes
     ``input_statistics``), the training parameters of
     :meth:`BaseKerasEstimator.__init__` (``FAMILY_DEFAULTS`` over them),
     ``early_stopping`` and ``patience``, and ``class_weight`` for classifiers.
     """
+    own = {p.name: p for p in own_architecture}
+    architecture = parameters_of(builder, exclude=DATA_KEYWORDS, keyword_only=True)
+    if set(own) - {p.name for p in architecture}:
+        raise TypeError(f"{builder.__name__} has no parameter(s) {sorted(own)}.")
     return make_init(
         [
-            *parameters_of(
-                builder,
-                exclude=DATA_KEYWORDS,
-                defaults=architecture_defaults,
-                keyword_only=True,
-            ),
+            *(own.get(p.name, p) for p in architecture),
             *input_parameters,
             keyword("max_length", None, "int | None"),
             keyword("truncation", "warn", "str"),

@@ -78,6 +78,43 @@ def channel_statistics(
     return _rounded(mean), _rounded(variance)
 
 
+def heavy_tailed_share(
+    X: np.ndarray,
+    statistics: Sequence[Sequence[float]],
+    sample_weight: np.ndarray | None = None,
+    standard_deviations: float = 5.0,
+) -> float:
+    """The share of rows holding a value more than ``standard_deviations``
+    from its channel's mean (``statistics``: each channel's mean and
+    variance, as :func:`channel_statistics` gives them).
+
+    Rows of ``sample_weight`` 0 are left out; a channel of variance 0 has no
+    far values.
+
+    Examples
+    --------
+    >>> X = np.zeros((100, 3, 1))
+    >>> X[:2, 0, 0] = 50.0  # two rows hold a spike
+    >>> heavy_tailed_share(X, channel_statistics(X))
+    0.02
+    """
+    X = np.asarray(X)
+    if sample_weight is not None:
+        X = X[np.asarray(sample_weight).reshape(-1) > 0]
+    if len(X) == 0:
+        return 0.0
+    mean, variance = (np.asarray(part, dtype="float64") for part in statistics)
+    limit = standard_deviations * np.sqrt(np.maximum(variance, 0.0))
+    constant = limit == 0
+    far_rows = 0
+    for start in range(0, len(X), 1024):  # bounded memory on large inputs
+        chunk = X[start : start + 1024].astype("float64")
+        chunk = chunk.reshape(len(chunk), -1, X.shape[-1])
+        far = (np.abs(chunk - mean) > limit) & ~constant
+        far_rows += int(np.count_nonzero(far.any(axis=(1, 2))))
+    return far_rows / len(X)
+
+
 def _rounded(values: np.ndarray) -> list[float]:
     return [float(f"{value:.12g}") for value in values]
 

@@ -163,4 +163,57 @@ def test_the_regressor_normalises_the_same_in_training_and_inference():
         keras.ops.convert_to_numpy(batch.model_(X, training=False)),
         rtol=1e-3,
     )
-    assert CNNClassifier().normalization == "batch"
+    assert reg.normalization_ == "layer" and batch.normalization_ == "batch"
+
+
+def _spiky(share, n=100, seed=0):
+    """n smooth series, ``share`` of them holding one spike of 40."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 16, 1)).astype("float32")
+    X[: int(round(share * n)), 3, 0] = 40.0
+    return X, np.arange(n) % 2
+
+
+@pytest.mark.parametrize(
+    "share, expected", [(0.0, "batch"), (0.01, "batch"), (0.05, "layer")]
+)
+def test_auto_normalization_chooses_layer_for_heavy_tailed_rows(share, expected):
+    """normalization="auto": BatchNormalization unless more than 1% of the
+    training rows hold a value beyond 5 standard deviations of its channel."""
+    X, y = _spiky(share)
+    before = X.copy()
+    clf = CNNClassifier(**TINY_CNN, epochs=1, random_state=0).fit(X, y)
+    assert clf.normalization == "auto" and clf.normalization_ == expected
+    kinds = {type(layer).__name__ for layer in clf.model_.layers}
+    other = {"batch": "LayerNormalization", "layer": "BatchNormalization"}[expected]
+    assert other not in kinds
+    assert {"batch": "BatchNormalization", "layer": "LayerNormalization"}[
+        expected
+    ] in kinds
+    np.testing.assert_array_equal(X, before)
+
+
+def test_auto_normalization_leaves_out_rows_of_weight_zero():
+    X, y = _spiky(0.05)
+    weights = np.ones(len(X))
+    weights[:5] = 0.0  # the spiky rows
+    clf = CNNClassifier(**TINY_CNN, epochs=1, random_state=0)
+    assert clf.fit(X, y, sample_weight=weights).normalization_ == "batch"
+
+
+@pytest.mark.parametrize("value", ["batch", "layer", None])
+def test_an_explicit_normalization_wins(value):
+    X, y = _spiky(0.05)
+    clf = CNNClassifier(**TINY_CNN, normalization=value, epochs=1).fit(X, y)
+    assert clf.normalization_ == value
+
+
+def test_an_unknown_normalization_is_refused_before_training():
+    X, y = _spiky(0.0)
+    clf = CNNClassifier(**TINY_CNN, normalization="group", epochs=1)
+    with pytest.raises(
+        ValueError,
+        match=r"normalization='group' is invalid; expected None or one of 'auto'",
+    ):
+        clf.fit(X, y)
+    assert not hasattr(clf, "model_") and clf.normalization == "group"

@@ -79,10 +79,11 @@ def build_cnn(
         The normalisation after each convolution (convolutions then have no
         bias): ``"batch"``, BatchNormalization, as in the FCN and ResNet of
         Fawaz et al.; ``"layer"``, LayerNormalization over the channels at each
-        position, which computes the same in training and inference (the
-        ``CNNRegressor``'s default: a regressor's continuous output carries
-        BatchNormalization's gap between batch and moving statistics
-        straight into its predictions); None: none. After a convolution
+        position, which computes the same in training and inference (what
+        the estimators' ``normalization="auto"`` picks for a regressor, whose
+        continuous output carries BatchNormalization's gap between batch and
+        moving statistics straight into its predictions, and for heavy-tailed
+        input); None: none. After a convolution
         without bias, LayerNormalization sees the shape of each window, not
         its scale: where the target is the level of the series, compare
         with ``"batch"`` and None.

@@ -5,13 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
+from sklearn.base import is_regressor
 
 from kerasbig.classifier import KerasClassifier
 from kerasbig.docstrings import document
 from kerasbig.models import _budget, backbones
 from kerasbig.models._family import BackboneMixin, family_init
+from kerasbig.models._standardize import channel_statistics, heavy_tailed_share
 from kerasbig.models.cnn.builder import build_cnn, series_positions
+from kerasbig.parameters import NONE, Options
 from kerasbig.regressor import KerasRegressor
+from kerasbig.signatures import keyword
+
+# normalization="auto" (the estimators' default): LayerNormalization for a
+# regressor, and for a classifier whose training rows are heavy tailed (more
+# than this share of them hold a value beyond 5 standard deviations of its
+# channel); BatchNormalization otherwise. Measured in docs/benchmarks.md.
+HEAVY_TAILED_ROWS = 0.01
+NORMALIZATION = keyword(
+    "normalization", "auto", 'Literal["auto", "batch", "layer"] | None'
+)
 
 
 class _CNNMixin(BackboneMixin):
@@ -25,9 +39,28 @@ class _CNNMixin(BackboneMixin):
     _ranks = (2, 3, 4)
     _images = True
     _kept_with_backbone = (*BackboneMixin._kept_with_backbone, "augmentation")
-    _input_attributes = (*BackboneMixin._input_attributes, "input_statistics_")
+    _input_attributes = (
+        *BackboneMixin._input_attributes,
+        "input_statistics_",
+        "normalization_",
+    )
+    _parameter_constraints = {
+        "normalization": [NONE, Options("auto", "batch", "layer")]
+    }
     _parameter_docs = {
         **BackboneMixin._parameter_docs,
+        "normalization": (
+            '{"auto", "batch", "layer"} or None',
+            'After each convolution: ``"batch"`` (BatchNormalization, as in the '
+            'FCN), ``"layer"`` (LayerNormalization over the channels, the same '
+            'in training and inference) or None. ``"auto"``: ``"layer"`` for a '
+            "regressor, and for a classifier when more than 1% of the training "
+            "rows hold a value beyond 5 standard deviations of its channel "
+            "(spiky series such as appliance loads, where a batch with a spike "
+            "and one without normalise so differently that the moving "
+            'statistics inference uses fit neither); ``"batch"`` otherwise. '
+            "The choice is ``normalization_``.",
+        ),
         "epochs": (
             "int or None",
             "Passes over the training data. None: chosen from the data, enough "
@@ -38,6 +71,35 @@ class _CNNMixin(BackboneMixin):
             "``downsample``.",
         ),
     }
+
+    _attribute_docs = {
+        "normalization_": (
+            '{"batch", "layer"} or None',
+            "The normalization the network was built with (``normalization`` "
+            'with ``"auto"`` resolved); None also with ``backbone``.',
+        ),
+    }
+
+    def _learn_from_input(self, X: np.ndarray, sample_weight) -> None:
+        """``input_statistics_``, and ``normalization_`` chosen from ``X``."""
+        super()._learn_from_input(X, sample_weight)
+        self.normalization_ = self._normalization_for(X, sample_weight)
+
+    def _normalization_for(self, X: np.ndarray, sample_weight) -> str | None:
+        if self.backbone is not None:
+            return None  # the pretrained backbone normalises as it was trained
+        if self.normalization != "auto":
+            return self.normalization
+        if is_regressor(self):
+            return "layer"
+        statistics = self.input_statistics_ or channel_statistics(
+            X, sample_weight=sample_weight
+        )
+        share = heavy_tailed_share(X, statistics, sample_weight)
+        return "layer" if share > HEAVY_TAILED_ROWS else "batch"
+
+    def _architecture(self) -> dict[str, Any]:
+        return {**super()._architecture(), "normalization": self.normalization_}
 
     def _resolve_budget(self, fit_args: dict, n_rows: int) -> dict:
         """The families' budget; for a series, the epochs also capped by the
@@ -110,6 +172,7 @@ class CNNClassifier(_CNNMixin, KerasClassifier):
         build_cnn,
         classifier=True,
         input_parameters=BackboneMixin._backbone_parameters,
+        own_architecture=(NORMALIZATION,),
     )
 
 
@@ -136,13 +199,14 @@ class CNNRegressor(_CNNMixin, KerasRegressor):
     (4,)
     """
 
-    # LayerNormalization: with BatchNormalization, the default CNN regressor
-    # scored R^2 -6.2 on UCR Covid3Month (its own training rows: -4.6 to
-    # -15 in inference mode), 0.754 on sunspots and 0.903 on Tecator; with
-    # "layer", 0.036, 0.799 and 0.922 (3 seeds, docs/benchmarks.md).
+    # normalization="auto" is "layer" here: with BatchNormalization, the
+    # default CNN regressor scored R^2 -6.2 on UCR Covid3Month (its own
+    # training rows: -4.6 to -15 in inference mode), 0.754 on sunspots and
+    # 0.903 on Tecator; with "layer", 0.036, 0.799 and 0.922 (3 seeds,
+    # docs/benchmarks.md).
     __init__ = family_init(
         build_cnn,
         classifier=False,
         input_parameters=BackboneMixin._backbone_parameters,
-        architecture_defaults={"normalization": "layer"},
+        own_architecture=(NORMALIZATION,),
     )
