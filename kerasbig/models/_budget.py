@@ -14,7 +14,11 @@ scale the training to the data, as time-series practice does (Fawaz et al.
   (``positions``: the length after ``downsample``'s averaging): a
   convolution's cost grows with the rows times the positions, and a long
   series, or one with a few hundred rows, would otherwise train for minutes
-  on a CPU.
+  on a CPU. The Transformer on a numeric series likewise trains for at most
+  ``TRANSFORMER_WORK / (n_rows * positions)`` epochs (``positions``: its
+  patches): each epoch costs about 25 microseconds per row and patch on 2
+  cores, and UCR PLAID (537 rows of 64 patches) ran past 150 s at the 3,000
+  steps.
 
 Text learns differently: a few thousand texts overfit a Transformer within a
 handful of epochs, and each step costs the square of the text length. With
@@ -39,6 +43,7 @@ import numpy as np
 
 TARGET_STEPS = 3000
 CNN_WORK = 3_000_000  # rows x positions x epochs: about a minute on 2 cores
+TRANSFORMER_WORK = 4_000_000  # rows x patches x epochs: about 100 s on 2 cores
 MIN_EPOCHS, MAX_EPOCHS = 30, 1000
 MIN_BATCH, MAX_BATCH = 4, 32
 TEXT_BATCH, TEXT_MAX_EPOCHS, TEXT_PATIENCE = 32, 30, 3
@@ -56,10 +61,15 @@ def batch_size_for(n_rows: int) -> int:
     return int(min(MAX_BATCH, max(MIN_BATCH, n_rows // 10)))
 
 
-def epochs_for(n_rows: int, batch_size: int, positions: int | None = None) -> int:
+def epochs_for(
+    n_rows: int,
+    batch_size: int,
+    positions: int | None = None,
+    work: int = CNN_WORK,
+) -> int:
     """Epochs for about ``TARGET_STEPS`` steps, within [30, 1000]; with
-    ``positions`` (a series the CNN reads), at most ``CNN_WORK / (n_rows *
-    positions)`` of them (but 30).
+    ``positions`` (of a series the CNN or the Transformer reads), at most
+    ``work / (n_rows * positions)`` of them (but 30).
 
     Examples
     --------
@@ -73,18 +83,23 @@ def epochs_for(n_rows: int, batch_size: int, positions: int | None = None) -> in
     steps_per_epoch = max(1, math.ceil(n_rows / batch_size))
     wanted = math.ceil(TARGET_STEPS / steps_per_epoch)
     if positions:
-        wanted = min(wanted, CNN_WORK // (n_rows * positions))
+        wanted = min(wanted, work // (n_rows * positions))
     return int(min(MAX_EPOCHS, max(MIN_EPOCHS, wanted)))
 
 
-def resolve(fit_args: dict, n_rows: int, positions: int | None = None) -> dict:
+def resolve(
+    fit_args: dict,
+    n_rows: int,
+    positions: int | None = None,
+    work: int = CNN_WORK,
+) -> dict:
     """``fit_args`` with a None ``batch_size`` / ``epochs`` chosen from the data
-    (``positions``: see :func:`epochs_for`)."""
+    (``positions`` and ``work``: see :func:`epochs_for`)."""
     fit_args = dict(fit_args)
     if fit_args.get("batch_size") is None:
         fit_args["batch_size"] = batch_size_for(n_rows)
     if fit_args.get("epochs") is None:
-        epochs = epochs_for(n_rows, fit_args["batch_size"], positions)
+        epochs = epochs_for(n_rows, fit_args["batch_size"], positions, work)
         fit_args["epochs"] = epochs
         schedule = keras.callbacks.ReduceLROnPlateau(
             monitor="loss", factor=0.5, patience=max(5, epochs // 20), min_lr=1e-5

@@ -41,6 +41,22 @@ def auto_patch_size(length: int, positions: int = PATCHES) -> int:
     return max(1, -(-int(length) // positions))
 
 
+def patch_positions(patch_size: int | str, length: int | None) -> int | None:
+    """The positions a series of ``length`` steps becomes in patches of
+    ``patch_size`` (``"auto"``: :func:`auto_patch_size`); None for an unknown
+    length.
+
+    Examples
+    --------
+    >>> patch_positions("auto", 1344), patch_positions(4, 10), patch_positions(2, None)
+    (64, 3, None)
+    """
+    if length is None:
+        return None
+    size = auto_patch_size(length) if patch_size == "auto" else int(patch_size)
+    return -(-int(length) // max(1, size))
+
+
 def patch_projection(x, units: int, patch_size: int, initializer, dtype=None):
     """Project each run of ``patch_size`` steps of ``x`` to ``units`` features.
 

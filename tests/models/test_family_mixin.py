@@ -273,6 +273,25 @@ def test_the_cnn_caps_the_epochs_by_rows_times_positions_on_any_series():
     assert est._fit_args(537, None, None)["epochs"] == 177
     est.input_shape_ = (8, 8, 1)  # images: the steps decide
     assert est._fit_args(100, None, None)["epochs"] == 300
+
+
+def test_the_transformer_caps_the_epochs_by_rows_times_patches_on_a_series():
+    from kerasbig.models import _budget
+
+    est = TransformerClassifier(random_state=0)
+    est.input_type_, est.input_shape_ = "numeric", (427, 1)  # OSULeaf: 61 patches
+    assert est._fit_args(200, None, None)["epochs"] == 300  # under the cap
+    est.input_shape_ = (1344, 1)  # PLAID-sized, 537 rows of 64 patches: 116, not 177
+    expected = _budget.TRANSFORMER_WORK // (537 * 64)
+    assert est._fit_args(537, None, None)["epochs"] == expected == 116
+    est.set_params(patch_size=112)  # 12 patches: the 3,000 steps decide
+    assert est._fit_args(537, None, None)["epochs"] == 177
+    est.set_params(patch_size="auto")
+    est.input_shape_ = (None, 1)  # variable lengths: the steps decide
+    assert est._fit_args(537, None, None)["epochs"] == 177
+    est.input_type_, est.input_shape_ = "tokens", (1344,)  # token ids: not capped
+    assert est._fit_args(537, None, None)["epochs"] == 177
+    assert TransformerClassifier(epochs=500)._fit_args(537, None, None)["epochs"] == 500
     assert CNNClassifier(epochs=7)._fit_args(100, None, None)["epochs"] == 7
 
 

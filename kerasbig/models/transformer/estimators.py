@@ -21,6 +21,7 @@ from kerasbig.models._inputs import (
     pad_list,
     report_long,
 )
+from kerasbig.models._patches import patch_positions
 from kerasbig.models.transformer.builder import build_transformer
 from kerasbig.models.transformer.text import WordPieceEncoder
 from kerasbig.parameters import NONE, Boolean, Interval, Options
@@ -78,7 +79,8 @@ class _TransformerMixin(BackboneMixin):
             "the network then learns from the other nine tenths. Numbers and "
             "token ids: enough for about 3,000 optimizer steps (at least 30 "
             "epochs, at most 1,000), the learning rate halved when the training "
-            "loss stops improving.",
+            "loss stops improving; for numbers, also at most ``4,000,000 / (rows "
+            "x patches)`` (but 30).",
         ),
         "vocabulary_size": (
             "int or None",
@@ -384,9 +386,18 @@ class _TransformerMixin(BackboneMixin):
         return getattr(self, "input_type_", None) == "text"
 
     def _resolve_budget(self, fit_args: dict, n_rows: int) -> dict:
-        if not self._reads_text():
-            return super()._resolve_budget(fit_args, n_rows)
-        return _budget.resolve_text(fit_args, stop_early=not self.early_stopping)
+        """Text: :func:`_budget.resolve_text`. A numeric series: the families'
+        budget, the epochs also capped by the rows times the patches the
+        encoder reads (``_budget.TRANSFORMER_WORK``). Token ids: the families'
+        budget."""
+        if self._reads_text():
+            return _budget.resolve_text(fit_args, stop_early=not self.early_stopping)
+        positions = None
+        if getattr(self, "input_type_", None) == "numeric":
+            positions = patch_positions(self.patch_size, self.input_shape_[0])
+        return _budget.resolve(
+            fit_args, n_rows, positions, work=_budget.TRANSFORMER_WORK
+        )
 
     def _holds_out_text(self, epochs, fit_kwargs) -> bool:
         """Whether this fit holds out texts to stop on: raw text, ``epochs``
