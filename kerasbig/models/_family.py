@@ -100,8 +100,9 @@ def family_init(
     """
     own = {p.name: p for p in own_architecture}
     architecture = parameters_of(builder, exclude=DATA_KEYWORDS, keyword_only=True)
-    if set(own) - {p.name for p in architecture}:
-        raise TypeError(f"{builder.__name__} has no parameter(s) {sorted(own)}.")
+    unknown = sorted(set(own) - {p.name for p in architecture})
+    if unknown:
+        raise TypeError(f"{builder.__name__} has no parameter(s) {unknown}.")
     return make_init(
         [
             *(own.get(p.name, p) for p in architecture),

@@ -10,7 +10,11 @@ from keras import ops
 
 from kerasbig import parameters as v
 from kerasbig.models._head import check_common, dense_head, shared_docstring
-from kerasbig.models._patches import auto_patch_size, patch_projection
+from kerasbig.models._patches import (
+    auto_patch_size,
+    patch_positions,
+    patch_projection,
+)
 from kerasbig.models._standardize import check_statistics, standardize
 
 
@@ -217,7 +221,7 @@ def build_transformer(
                 dtype,
             )
         positions = keras_hub.layers.PositionEmbedding(
-            sequence_length=-(-max_length // patch_size),
+            sequence_length=patch_positions(patch_size, max_length),
             initializer=seeds.initializer("glorot_uniform"),
             dtype=dtype,
         )(x)
