@@ -18,8 +18,8 @@ Subclasses fill in plain hooks, each with one job:
   (:mod:`kerasbig.targets`), ``_sample_weight``, ``_default_loss``,
   ``_check_output_units``, ``_targets_for_model``, and ``predict_proba``;
 * the input and network side (the model families): ``_input_to_array``,
-  ``_array_for_model``, ``_learn_from_input``, ``_make_model`` and
-  ``_extra_callbacks``.
+  ``_array_for_model``, ``_learn_from_input``, ``_make_model``,
+  ``_start_model`` and ``_extra_callbacks``.
 
 Where the model runs (``distribution=``) is :mod:`kerasbig.distribute`'s job.
 """
@@ -345,7 +345,7 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
         X, y = self._validate_X_y(X, y, reset=True)
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
-        encoders.encode_targets(
+        y_model = encoders.encode_targets(
             self, y, reset=True, classes=classes, sample_weight=sample_weight
         )
         X_model = encoders.encode_features(self, X, reset=True)
@@ -354,6 +354,7 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
         placement = distribute.resolve(self.distribution)
         with seeded(seed), distribute.placed(placement):
             model = self._make_model(X_model, seed, copy_model)
+            self._start_model(model, X_model, y_model, sample_weight)
             units = encoders.model_units(self, model, X_model)
             self._compile(model, units, placement)
         if copy_model and placement is None:  # a model of ours, on one device
@@ -436,6 +437,11 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
         hyper = hyperparameters(self._free_and_routed())
         spec = model_param(self)
         return make_model(spec, hyper, context, self.precision, copy_model)
+
+    def _start_model(self, model: keras.Model, X: np.ndarray, y, sample_weight):
+        """Set the starting weights of the new, uncompiled ``model`` from the
+        training data (as the network reads ``X``, ``y`` as it trains on it).
+        The general wrappers keep the model's own."""
 
     def _compile_arguments(self) -> dict[str, Any]:
         return compiling.compile_kwargs(

@@ -89,6 +89,19 @@ PARAMETERS: dict[str, tuple[str, str]] = {
     "shuffle": ("bool", "Shuffle the training data before each epoch."),
     "run_eagerly": ("bool", "Run the model eagerly (slow; for debugging)."),
     "epochs": ("int", "Passes over the training data."),
+    "linear_shortcut": (
+        '"auto" or bool',
+        "Add a linear model of the (standardized) input to the network's "
+        'output (a ``Dense`` named ``"linear_shortcut"`` on the flattened '
+        "input, as LSTNet's autoregressive highway). A regressor starts it at "
+        "a ridge regression of the training targets (``RidgeCV``, rows weighed "
+        "by ``sample_weight``) and keeps it frozen, with the output layer "
+        "starting at zero, so training fits what ridge misses; a classifier "
+        'trains it from zero. ``"auto"``: on for a regressor reading numeric '
+        "input of a known shape (no padding masked, no text, no backbone) of "
+        "at most 4,096 values per row, off otherwise. The choice is "
+        "``linear_shortcut_``; see ``models/_shortcut.py``.",
+    ),
     "early_stopping": (
         "bool",
         "Stop when the validation loss (the training loss without "
@@ -135,6 +148,11 @@ KWARGS = (
 )
 
 ATTRIBUTES: dict[str, tuple[str, str]] = {
+    "linear_shortcut_": (
+        "bool",
+        "Whether the network has the linear shortcut (``linear_shortcut`` "
+        'with ``"auto"`` resolved).',
+    ),
     "model_": ("keras.Model", "The trained model."),
     "history_": (
         "dict of lists",

@@ -307,8 +307,17 @@ def build_while_random_is_used(build, python_seeds=(1, 2)):
 
 
 # Where a family estimator's default differs from its builder's, and why.
+# "auto": chosen from the data in fit (normalization_, linear_shortcut_).
 ESTIMATOR_DEFAULTS = {
-    # "auto": chosen from the data in fit (normalization_)
-    "CNNClassifier": {"normalization": "auto"},
-    "CNNRegressor": {"normalization": "auto"},
+    name: {"linear_shortcut": "auto"}
+    for name in (
+        "CNNClassifier",
+        "CNNRegressor",
+        "RNNClassifier",
+        "RNNRegressor",
+        "TransformerClassifier",
+        "TransformerRegressor",
+    )
 }
+ESTIMATOR_DEFAULTS["CNNClassifier"]["normalization"] = "auto"
+ESTIMATOR_DEFAULTS["CNNRegressor"]["normalization"] = "auto"

@@ -48,7 +48,7 @@ from sklearn.base import is_classifier
 
 from kerasbig import precision
 from kerasbig.base import BaseKerasEstimator
-from kerasbig.models import _budget, backbones
+from kerasbig.models import _budget, _shortcut, backbones
 from kerasbig.models._inputs import (
     MAX_LENGTH,
     TRUNCATION,
@@ -58,7 +58,7 @@ from kerasbig.models._inputs import (
     report_long,
 )
 from kerasbig.models._standardize import channel_statistics
-from kerasbig.parameters import NONE, Boolean, Interval, Satisfies
+from kerasbig.parameters import NONE, Boolean, Interval, Options, Satisfies
 from kerasbig.routing import destination_of
 from kerasbig.signatures import Parameter, keyword, make_init, parameters_of
 from kerasbig.validation import input_ndim
@@ -98,8 +98,10 @@ def family_init(
     :meth:`BaseKerasEstimator.__init__` (``FAMILY_DEFAULTS`` over them),
     ``early_stopping`` and ``patience``, and ``class_weight`` for classifiers.
     """
-    own = {p.name: p for p in own_architecture}
     architecture = parameters_of(builder, exclude=DATA_KEYWORDS, keyword_only=True)
+    own = {p.name: p for p in own_architecture}
+    if "linear_shortcut" in {p.name for p in architecture}:
+        own.setdefault("linear_shortcut", _shortcut.LINEAR_SHORTCUT)
     unknown = sorted(set(own) - {p.name for p in architecture})
     if unknown:
         raise TypeError(f"{builder.__name__} has no parameter(s) {unknown}.")
@@ -151,7 +153,7 @@ class FamilyMixin:
     _ranks: tuple[int, ...] = (2, 3)
     _images: bool = False
     _x_checks = dict(allow_nd=True, dtype=("float32", "float64"))  # dense only
-    _input_attributes = ("n_features_in_", "input_shape_")
+    _input_attributes = ("n_features_in_", "input_shape_", "linear_shortcut_")
     # Regressors train on standardized targets (targets.RegressorTargetEncoder):
     # on UCR Tecator and Covid3Month the CNN's default R^2 goes from -0.62 and
     # -0.36 to 0.45 and 0.04. Classifiers ignore it.
@@ -191,6 +193,7 @@ class FamilyMixin:
         "standardize_inputs": [Boolean()],
         "patience": [Interval(int, 0)],
         "epochs": [NONE, Interval(int, 1)],
+        "linear_shortcut": [Options("auto"), Boolean()],
     }
 
     # ------------------------------------------------------------------
@@ -206,8 +209,12 @@ class FamilyMixin:
         )
 
     def _architecture(self) -> dict[str, Any]:
-        """The builder's keyword arguments for this fit."""
-        return {name: getattr(self, name) for name in self._architecture_names()}
+        """The builder's keyword arguments for this fit (``linear_shortcut``
+        as resolved in ``_learn_from_input``)."""
+        arguments = {name: getattr(self, name) for name in self._architecture_names()}
+        if "linear_shortcut" in arguments:
+            arguments["linear_shortcut"] = self.linear_shortcut_
+        return arguments
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -332,9 +339,18 @@ class FamilyMixin:
         return self.n_classes_, "softmax"
 
     def _learn_from_input(self, X: np.ndarray, sample_weight) -> None:
-        """``input_statistics_``: each channel's mean and variance in ``X``
-        (rows weighed by ``sample_weight``) with ``standardize_inputs``, else
-        None; not set for a builder that does not take them."""
+        """``linear_shortcut_``: ``linear_shortcut`` with ``"auto"`` resolved
+        (:func:`kerasbig.models._shortcut.resolve`); ``input_statistics_``:
+        each channel's mean and variance in ``X`` (rows weighed by
+        ``sample_weight``) with ``standardize_inputs``, else None. Neither is
+        set for a builder that does not take it."""
+        if "linear_shortcut" in self._architecture_names():
+            self.linear_shortcut_ = _shortcut.resolve(
+                self.linear_shortcut,
+                regressor=not is_classifier(self),
+                numeric=self._standardizable() and self._masked_value() is None,
+                shape=self.input_shape_,
+            )
         if not takes_statistics(self._builder):
             return
         self.input_statistics_ = None
@@ -342,6 +358,13 @@ class FamilyMixin:
             self.input_statistics_ = channel_statistics(
                 X, mask_value=self._masked_value(), sample_weight=sample_weight
             )
+
+    def _start_model(self, model: keras.Model, X: np.ndarray, y, sample_weight):
+        """A regressor's linear shortcut starts at ridge regression
+        (:func:`kerasbig.models._shortcut.start_at_ridge`)."""
+        if getattr(self, "linear_shortcut_", False) and not is_classifier(self):
+            statistics = getattr(self, "input_statistics_", None)
+            _shortcut.start_at_ridge(model, X, y, statistics, sample_weight)
 
     def _standardizable(self) -> bool:
         """Whether the input of this fit is numeric (not token ids)."""

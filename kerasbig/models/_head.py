@@ -9,7 +9,7 @@ arguments filled into its docstring by :func:`shared_docstring`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 import keras
@@ -32,6 +32,16 @@ input_statistics : tuple of two sequences of float, optional
     centred), e.g. statistics of the training data
     (:func:`kerasbig.models.channel_statistics`; the estimators pass them
     with ``standardize_inputs=True``). ``None``: the input is read as it is."""
+
+_LINEAR_SHORTCUT = """\
+linear_shortcut : bool, default=False
+    Numeric input of a known length only: add a linear model of the
+    (standardized) input to the output, before its activation: a ``Dense``
+    named ``"linear_shortcut"`` on the flattened input, starting at zero, as
+    the autoregressive "highway" of LSTNet (Lai et al. 2018) and the wide part
+    of wide-and-deep models. The network then learns what a linear model of
+    the raw values misses; the regressors start it at a ridge regression
+    (``linear_shortcut="auto"``)."""
 
 _MODEL_PARAMETERS = """\
 seed : int, optional
@@ -71,7 +81,8 @@ def shared_docstring(default_name: str) -> Callable[[_Builder], _Builder]:
     descriptions of ``n_outputs`` and ``output_activation``; one that is only
     ``{model_parameters}``, those of ``seed``, ``dtype`` and ``name`` (whose
     default is ``default_name``); one that is only ``{input_statistics}``,
-    that of ``input_statistics``; one that is only ``{returns_and_raises}``,
+    that of ``input_statistics``; ``{linear_shortcut}``, that of
+    ``linear_shortcut``; one that is only ``{returns_and_raises}``,
     the Returns and Raises sections. Each is indented like its line.
 
     Examples
@@ -88,6 +99,7 @@ def shared_docstring(default_name: str) -> Callable[[_Builder], _Builder]:
     parts = {
         "{output_parameters}": _OUTPUT_PARAMETERS,
         "{input_statistics}": _INPUT_STATISTICS,
+        "{linear_shortcut}": _LINEAR_SHORTCUT,
         "{model_parameters}": _MODEL_PARAMETERS.replace("{default_name}", default_name),
         "{returns_and_raises}": _RETURNS_AND_RAISES,
     }
@@ -171,11 +183,17 @@ def output_dtype(dtype: Any) -> str:
     return "float64" if policy.compute_dtype == "float64" else "float32"
 
 
-def dense_head(x: Any, common: Common, *, dropout: float) -> Any:
+def dense_head(
+    x: Any, common: Common, *, dropout: float, linear_input: Any = None
+) -> Any:
     """Apply ``Dense(relu) [-> Dropout]`` per entry of ``dense_units``, then the output.
 
     The output layer is named ``"head"``; it computes in float64 when the
     network does and in float32 otherwise (see :func:`output_dtype`).
+    With ``linear_input`` (a tensor of known shape: the standardized input),
+    a ``Dense`` named ``"linear_shortcut"`` on it, flattened and starting at
+    zero, is added to the output before its activation (then a separate
+    ``Activation`` layer, where there is one).
     """
     seeds, dtype = common.seeds, common.dtype
     for units in common.dense_units:
@@ -188,10 +206,56 @@ def dense_head(x: Any, common: Common, *, dropout: float) -> Any:
         if dropout > 0:
             x = keras.layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
     activation = common.output_activation
-    return keras.layers.Dense(
+    activation = None if activation == "linear" else activation
+    head = keras.layers.Dense(
         common.n_outputs,
-        activation=None if activation == "linear" else activation,
+        activation=activation if linear_input is None else None,
         kernel_initializer=seeds.initializer("glorot_uniform"),
         dtype=output_dtype(dtype),
         name="head",
     )(x)
+    if linear_input is None:
+        return head
+    flat = keras.layers.Flatten(dtype=dtype)(linear_input)
+    shortcut = keras.layers.Dense(
+        common.n_outputs,
+        kernel_initializer="zeros",
+        dtype=output_dtype(dtype),
+        name="linear_shortcut",
+    )(flat)
+    x = keras.layers.Add(dtype=output_dtype(dtype))([head, shortcut])
+    if activation is not None:
+        x = keras.layers.Activation(activation, dtype=output_dtype(dtype))(x)
+    return x
+
+
+def check_linear_shortcut(
+    value: Any, shape: Sequence[int | None], *, token_ids: bool = False
+) -> bool:
+    """``linear_shortcut`` checked against the input: a bool, and True only for
+    numeric input of a known shape (a ``Dense`` needs its flattened size).
+
+    Examples
+    --------
+    >>> check_linear_shortcut(True, (12, 1))
+    True
+    >>> check_linear_shortcut(True, (None, 1))
+    Traceback (most recent call last):
+    ...
+    kerasbig.parameters.InvalidParameterError: linear_shortcut=True needs \
+input of a known shape (a linear model of every value); got input_shape \
+(None, 1). Give the length, or linear_shortcut=False.
+    """
+    value = v.check_bool(value, "linear_shortcut")
+    if value and token_ids:
+        raise v.InvalidParameterError(
+            "linear_shortcut=True needs numeric input (a linear model of its "
+            "values); token ids have none. Use linear_shortcut=False."
+        )
+    if value and any(size is None for size in shape):
+        raise v.InvalidParameterError(
+            "linear_shortcut=True needs input of a known shape (a linear model "
+            f"of every value); got input_shape {tuple(shape)}. Give the length, "
+            "or linear_shortcut=False."
+        )
+    return value

@@ -77,14 +77,22 @@ TRANSFORMER = dict(
     **FLOAT64,
 )
 
+# The regressors start at ridge regression (linear_shortcut="auto"), which
+# check_regressors_train's R^2 > 0.5 asks for before any training; their rate
+# is lower. At 0.05, ten full-batch steps from that start amplified the
+# float32 rounding of check_regressor_data_not_an_array's NotAnArray input
+# (scikit-learn converts it to float32) to 0.026 in the predictions, over
+# the check's 0.01.
+SLOWER = dict(optimizer__learning_rate=0.005)
 ESTIMATORS = {
-    "cnn": [CNNClassifier(**CNN), CNNRegressor(**CNN)],
-    "rnn": [RNNClassifier(**RNN), RNNRegressor(**RNN)],
+    "cnn": [CNNClassifier(**CNN), CNNRegressor(**{**CNN, **SLOWER})],
+    "rnn": [RNNClassifier(**RNN), RNNRegressor(**{**RNN, **SLOWER})],
     "transformer": [
         TransformerClassifier(**TRANSFORMER),
-        # 15 epochs left check_regressors_train's R^2 at 0.13-0.39 (seeds
-        # 0-2); 40 gave 0.65-0.80 (seeds 0-3).
-        TransformerRegressor(**{**TRANSFORMER, "epochs": 40}),
+        # From the ridge start the Transformer fits the residual noise, and
+        # each epoch multiplied that difference by about 1.6 (0.0003 after
+        # one, 0.21 after 15); three keep it at 0.0008.
+        TransformerRegressor(**{**TRANSFORMER, **SLOWER, "epochs": 3}),
     ],
 }
 

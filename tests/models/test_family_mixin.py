@@ -147,7 +147,9 @@ def test_output_layer_follows_the_target():
     assert multilabel.predict(X).shape == (30, 4)
     regressor = CNNRegressor(**kw).fit(X, rng.normal(size=(30, 2)))
     assert regressor.model_.output_shape == (None, 2)
-    assert regressor.model_.layers[-1].activation is keras.activations.linear
+    assert regressor.model_.get_layer("head").activation is keras.activations.linear
+    # The head's output plus the linear shortcut (linear_shortcut="auto").
+    assert regressor.model_.get_layer("linear_shortcut").output.shape == (None, 2)
 
 
 def test_float64_network_has_a_float64_head_and_float32_stays_float32():

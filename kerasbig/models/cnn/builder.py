@@ -15,7 +15,12 @@ from typing import Any, Literal
 import keras
 
 from kerasbig import parameters as v
-from kerasbig.models._head import check_common, dense_head, shared_docstring
+from kerasbig.models._head import (
+    check_common,
+    check_linear_shortcut,
+    dense_head,
+    shared_docstring,
+)
 from kerasbig.models._patches import CNN_POSITIONS, auto_patch_size
 from kerasbig.models._standardize import check_statistics, standardize
 
@@ -38,6 +43,7 @@ def build_cnn(
     dense_units: int | Sequence[int] = (),
     augmentation: Sequence[keras.layers.Layer] | None = None,
     downsample: int | Literal["auto"] = "auto",
+    linear_shortcut: bool = False,
     input_statistics: tuple[Sequence[float], Sequence[float]] | None = None,
     seed: int | None = None,
     dtype: str | keras.DTypePolicy | None = None,
@@ -120,6 +126,7 @@ def build_cnn(
         of variable lengths) are read whole; a longer one is averaged down to
         at most 256 positions (``ceil(length / 256)`` steps each: 6 for
         1,460 steps), so that it trains in about a minute on a CPU.
+    {linear_shortcut}
     {input_statistics}
     {model_parameters}
 
@@ -179,6 +186,7 @@ def build_cnn(
     augmentation = v.check_layers(augmentation, "augmentation")
     downsample = steps_per_position(downsample, shape, series)
     statistics = check_statistics(input_statistics, shape[-1])
+    linear_shortcut = check_linear_shortcut(linear_shortcut, shape)
     if global_pooling == "flatten" and None in shape:
         raise v.InvalidParameterError(
             f"global_pooling='flatten' needs every spatial size of input_shape to "
@@ -195,6 +203,7 @@ def build_cnn(
         x = seeds.copy_layer(layer)(x)
     # After the augmentation, which may expect the user's value range.
     x = standardize(x, statistics, dtype)
+    linear_input = x if linear_shortcut else None
     if downsample > 1:
         x = keras.layers.AveragePooling1D(downsample, padding="same", dtype=dtype)(x)
 
@@ -241,7 +250,7 @@ def build_cnn(
     x = layers["global_pooling"][global_pooling](dtype=dtype)(x)
     if dropout > 0:
         x = keras.layers.Dropout(dropout, seed=seeds.next(), dtype=dtype)(x)
-    outputs = dense_head(x, common, dropout=dropout)
+    outputs = dense_head(x, common, dropout=dropout, linear_input=linear_input)
     return keras.Model(inputs, outputs, name=common.name)
 
 

@@ -11,6 +11,7 @@ from keras import ops
 from kerasbig import parameters as v
 from kerasbig.models._head import (
     check_common,
+    check_linear_shortcut,
     dense_head,
     output_dtype,
     shared_docstring,
@@ -66,6 +67,7 @@ def build_rnn(
     patch_size: int | Literal["auto"] = "auto",
     global_pooling: Literal["last", "mean", "max"] = "last",
     dense_units: int | Sequence[int] = (),
+    linear_shortcut: bool = False,
     input_statistics: tuple[Sequence[float], Sequence[float]] | None = None,
     seed: int | None = None,
     dtype: str | keras.DTypePolicy | None = None,
@@ -114,6 +116,7 @@ def build_rnn(
     dense_units : int or sequence of int, default=()
         Sizes of hidden ReLU Dense layers between the pooled vector and the
         output layer.
+    {linear_shortcut}
     {input_statistics}
     {model_parameters}
 
@@ -144,6 +147,7 @@ def build_rnn(
     recurrent_dropout = v.check_rate(recurrent_dropout, "recurrent_dropout")
     mask_value = v.check_real(mask_value, "mask_value")
     statistics = check_statistics(input_statistics, shape[-1])
+    linear_shortcut = check_linear_shortcut(linear_shortcut, shape)
     global_pooling = v.check_choice(
         global_pooling, "global_pooling", ("last", "mean", "max")
     )
@@ -170,6 +174,7 @@ def build_rnn(
         mask = ops.any(ops.not_equal(inputs, mask_value), axis=-1)
     # After Masking, which compares the user's values with mask_value.
     x = standardize(x, statistics, dtype)
+    linear_input = x if linear_shortcut else None
     if patch_size > 1:
         x = patch_projection(
             x, units[0], patch_size, seeds.initializer("glorot_uniform"), dtype
@@ -225,5 +230,5 @@ def build_rnn(
             # Built-in ops, not a custom layer, so the model unpickles anywhere.
             x = ops.where(ops.expand_dims(mask, -1), x, float("-inf"))
             x = ops.max(x, axis=1)
-    outputs = dense_head(x, common, dropout=dropout)
+    outputs = dense_head(x, common, dropout=dropout, linear_input=linear_input)
     return keras.Model(inputs, outputs, name=common.name)

@@ -21,6 +21,7 @@ class _RNNMixin(FamilyMixin):
         "input_shape_",
         "mask_value_",
         "input_statistics_",
+        "linear_shortcut_",
     )
     _attribute_docs = {
         "mask_value_": ("float or None", "The mask value the network was built with.")

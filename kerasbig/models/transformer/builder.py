@@ -9,7 +9,12 @@ import keras
 from keras import ops
 
 from kerasbig import parameters as v
-from kerasbig.models._head import check_common, dense_head, shared_docstring
+from kerasbig.models._head import (
+    check_common,
+    check_linear_shortcut,
+    dense_head,
+    shared_docstring,
+)
 from kerasbig.models._patches import (
     auto_patch_size,
     patch_positions,
@@ -34,6 +39,7 @@ def build_transformer(
     patch_size: int | Literal["auto"] = "auto",
     global_pooling: Literal["mean", "first"] = "mean",
     dense_units: int | Sequence[int] = (),
+    linear_shortcut: bool = False,
     input_statistics: tuple[Sequence[float], Sequence[float]] | None = None,
     seed: int | None = None,
     dtype: str | keras.DTypePolicy | None = None,
@@ -95,6 +101,7 @@ def build_transformer(
         ``[CLS]``-style token, if you put one there).
     dense_units : int or sequence of int, default=()
         Sizes of hidden ReLU Dense layers after the pooling, before the output.
+    {linear_shortcut}
     {input_statistics}
     {model_parameters}
 
@@ -173,6 +180,9 @@ def build_transformer(
             "input_statistics=None."
         )
     statistics = check_statistics(input_statistics, shape[-1])
+    linear_shortcut = check_linear_shortcut(
+        linear_shortcut, shape, token_ids=vocabulary_size is not None
+    )
     if vocabulary_size is not None and patch_size != 1:
         raise v.InvalidParameterError(
             f"patch_size applies to numeric sequences; token ids are read one "
@@ -201,11 +211,13 @@ def build_transformer(
             dtype=dtype,
         )
         x = embedding(inputs)
+        linear_input = None
         seeds.redraw(embedding, embedding.embeddings_initializer, {"embeddings"})
     else:
         inputs = keras.Input(shape=shape)
         padding_mask = None
         x = standardize(inputs, statistics, dtype)
+        linear_input = x if linear_shortcut else None
         if patch_size == 1:
             x = keras.layers.Dense(
                 model_dim,
@@ -243,5 +255,5 @@ def build_transformer(
         x = keras.layers.GlobalAveragePooling1D(dtype=dtype)(x, mask=padding_mask)
     else:
         x = x[:, 0, :]
-    outputs = dense_head(x, common, dropout=dropout)
+    outputs = dense_head(x, common, dropout=dropout, linear_input=linear_input)
     return keras.Model(inputs, outputs, name=common.name)

@@ -119,6 +119,7 @@ class _TransformerMixin(BackboneMixin):
         "backbone_inputs_",
         "n_features_in_",
         "input_statistics_",
+        "linear_shortcut_",
     )
     _attribute_docs = {
         "input_type_": ("str", '``"numeric"``, ``"tokens"`` or ``"text"``.'),
