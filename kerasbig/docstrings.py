@@ -94,8 +94,9 @@ PARAMETERS: dict[str, tuple[str, str]] = {
         "Add a linear model of the (standardized) input to the network's "
         'output (a ``Dense`` named ``"linear_shortcut"`` on the flattened '
         "input, as LSTNet's autoregressive highway). A regressor starts it at "
-        "a ridge regression of the training targets (``RidgeCV``, rows weighed "
-        "by ``sample_weight``) and keeps it frozen, with the output layer "
+        "a ridge regression of the training targets (penalty by generalized "
+        "cross-validation, rows weighed by ``sample_weight``) and keeps it "
+        "frozen, with the output layer "
         "starting at zero, so training fits what ridge misses; a classifier "
         'trains it from zero. ``"auto"``: on for a regressor reading numeric '
         "input of a known shape (no padding masked, no text, no backbone) of "

@@ -101,7 +101,7 @@ def family_init(
     architecture = parameters_of(builder, exclude=DATA_KEYWORDS, keyword_only=True)
     own = {p.name: p for p in own_architecture}
     if "linear_shortcut" in {p.name for p in architecture}:
-        own.setdefault("linear_shortcut", _shortcut.LINEAR_SHORTCUT)
+        own.setdefault("linear_shortcut", _shortcut.PARAMETER)
     unknown = sorted(set(own) - {p.name for p in architecture})
     if unknown:
         raise TypeError(f"{builder.__name__} has no parameter(s) {unknown}.")

@@ -73,6 +73,10 @@ ValueError, TypeError
 
 _Builder = TypeVar("_Builder", bound=Callable[..., keras.Model])
 
+# The names of the output layer and of the linear shortcut beside it.
+HEAD_NAME = "head"
+SHORTCUT_NAME = "linear_shortcut"
+
 
 def shared_docstring(default_name: str) -> Callable[[_Builder], _Builder]:
     """Fill the shared parts into a builder's docstring.
@@ -212,7 +216,7 @@ def dense_head(
         activation=activation if linear_input is None else None,
         kernel_initializer=seeds.initializer("glorot_uniform"),
         dtype=output_dtype(dtype),
-        name="head",
+        name=HEAD_NAME,
     )(x)
     if linear_input is None:
         return head
@@ -221,7 +225,7 @@ def dense_head(
         common.n_outputs,
         kernel_initializer="zeros",
         dtype=output_dtype(dtype),
-        name="linear_shortcut",
+        name=SHORTCUT_NAME,
     )(flat)
     x = keras.layers.Add(dtype=output_dtype(dtype))([head, shortcut])
     if activation is not None:

@@ -32,9 +32,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from kerasbig.models._head import HEAD_NAME, SHORTCUT_NAME
 from kerasbig.signatures import keyword
 
-LINEAR_SHORTCUT = keyword("linear_shortcut", "auto", 'Literal["auto"] | bool')
+PARAMETER = keyword("linear_shortcut", "auto", 'Literal["auto"] | bool')
 
 # "auto": on for a regressor reading at most this many values per row.
 MAX_VALUES = 4096
@@ -44,7 +45,6 @@ MAX_VALUES = 4096
 RIDGE_VALUES = 5_000_000
 # The penalties to choose from (those of benchmarks/accuracy.py's RidgeCV).
 ALPHAS = np.logspace(-3, 3, 13)
-LAYER_NAME = "linear_shortcut"
 
 
 def resolve(
@@ -151,10 +151,10 @@ def start_at_ridge(
     """Set ``model``'s ``"linear_shortcut"`` to the ridge regression of ``y``
     on ``X`` (:func:`ridge_coefficients`) and freeze it, and zero its output
     layer ``"head"``: the untrained network predicts what ridge does."""
-    shortcut = model.get_layer(LAYER_NAME)
+    shortcut = model.get_layer(SHORTCUT_NAME)
     kernel, bias = ridge_coefficients(X, y, statistics, sample_weight)
     dtype = keras.backend.standardize_dtype(shortcut.kernel.dtype)
     shortcut.set_weights([kernel.astype(dtype), bias.astype(dtype)])
     shortcut.trainable = False
-    head = model.get_layer("head")
+    head = model.get_layer(HEAD_NAME)
     head.set_weights([np.zeros_like(w) for w in head.get_weights()])
