@@ -450,7 +450,14 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
             self.metrics,
             self.run_eagerly,
             self._free_and_routed(),
+            self._optimizer_defaults(),
         )
+
+    def _optimizer_defaults(self) -> dict[str, Any]:
+        """Arguments for an optimizer the estimator builds from a name or a
+        class, under the user's ``optimizer__`` ones (an optimizer instance
+        keeps its own). The general wrappers add none: Keras' defaults."""
+        return {}
 
     def _compile(self, model: keras.Model, units: int | None, placement) -> None:
         """Compile with the estimator's settings, unless the builder did."""

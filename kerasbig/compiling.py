@@ -216,9 +216,18 @@ _KINDS = {
 }
 
 
-def make_optimizer(spec, args: Mapping[str, Any]):
-    """A new optimizer instance from ``optimizer`` and ``optimizer__`` args."""
-    return _from_spec(spec, args, kind="optimizer", **_KINDS["optimizer"])
+def make_optimizer(
+    spec, args: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+):
+    """A new optimizer instance from ``optimizer`` and ``optimizer__`` args.
+
+    ``defaults``: arguments for an optimizer built here from a name or a
+    class (those it accepts), under the routed ones; an instance keeps its
+    own settings.
+    """
+    return _from_spec(
+        spec, args, kind="optimizer", defaults=defaults, **_KINDS["optimizer"]
+    )
 
 
 def make_loss(spec, args: Mapping[str, Any]):
@@ -303,15 +312,25 @@ def make_callbacks(spec, args: Mapping[str, Any]) -> list:
     return out
 
 
-def compile_kwargs(optimizer, loss, metrics, run_eagerly, params) -> dict[str, Any]:
+def compile_kwargs(
+    optimizer,
+    loss,
+    metrics,
+    run_eagerly,
+    params,
+    optimizer_defaults: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """``keras.Model.compile`` arguments from an estimator's parameters.
 
     ``params`` holds the routed parameters (``optimizer__``, ``loss__``,
     ``metrics__``, ``compile__``). The loss is None when it is to be chosen
-    from the target (``loss=None`` or ``"auto"``).
+    from the target (``loss=None`` or ``"auto"``). ``optimizer_defaults``:
+    see :func:`make_optimizer`.
     """
     return {
-        "optimizer": make_optimizer(optimizer, route(params, "optimizer")),
+        "optimizer": make_optimizer(
+            optimizer, route(params, "optimizer"), optimizer_defaults
+        ),
         "loss": make_loss(loss, route(params, "loss"))
         if loss not in (None, "auto")
         else None,

@@ -97,7 +97,9 @@ PARAMETERS: dict[str, tuple[str, str]] = {
         "a ridge regression of the training targets (penalty by generalized "
         "cross-validation, rows weighed by ``sample_weight``) and keeps it "
         "frozen, with the output layer "
-        "starting at zero, so training fits what ridge misses; a classifier "
+        "starting at zero, so training fits what ridge misses, the optimizer's "
+        "``weight_decay`` (0.5 unless ``optimizer__weight_decay`` is given) "
+        "drawing the deep part back towards it; a classifier "
         'trains it from zero. ``"auto"``: on for a regressor reading numeric '
         "input of a known shape (no padding masked, no text, no backbone) of "
         "at most 4,096 values per row, off otherwise. The choice is "

@@ -359,12 +359,28 @@ class FamilyMixin:
                 X, mask_value=self._masked_value(), sample_weight=sample_weight
             )
 
+    def _starts_at_ridge(self) -> bool:
+        """Whether this fit's network starts at ridge regression: a
+        regressor's, with ``linear_shortcut_`` on."""
+        return bool(getattr(self, "linear_shortcut_", False)) and not is_classifier(
+            self
+        )
+
     def _start_model(self, model: keras.Model, X: np.ndarray, y, sample_weight):
         """A regressor's linear shortcut starts at ridge regression
         (:func:`kerasbig.models._shortcut.start_at_ridge`)."""
-        if getattr(self, "linear_shortcut_", False) and not is_classifier(self):
+        if self._starts_at_ridge():
             statistics = getattr(self, "input_statistics_", None)
             _shortcut.start_at_ridge(model, X, y, statistics, sample_weight)
+
+    def _optimizer_defaults(self) -> dict[str, Any]:
+        """From a ridge start, the optimizer decays the deep part's weights
+        (``weight_decay``, :data:`kerasbig.models._shortcut.WEIGHT_DECAY`)
+        unless ``optimizer__weight_decay`` says otherwise: the frozen
+        shortcut is not decayed, so the network is drawn back to ridge."""
+        if self._starts_at_ridge():
+            return {"weight_decay": _shortcut.WEIGHT_DECAY}
+        return {}
 
     def _standardizable(self) -> bool:
         """Whether the input of this fit is numeric (not token ids)."""

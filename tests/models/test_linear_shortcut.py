@@ -3,6 +3,7 @@ regressors' start at ridge regression (kerasbig/models/_shortcut.py)."""
 
 import pickle
 
+import keras
 import numpy as np
 import pytest
 from helpers import TINY_CNN, TINY_RNN, TINY_TRANSFORMER
@@ -12,13 +13,19 @@ from sklearn.linear_model import Ridge
 from kerasbig import (
     CNNClassifier,
     CNNRegressor,
+    KerasRegressor,
     RNNClassifier,
     RNNRegressor,
     TransformerClassifier,
     TransformerRegressor,
 )
 from kerasbig.models import build_cnn, build_rnn, build_transformer
-from kerasbig.models._shortcut import ALPHAS, MAX_VALUES, ridge_coefficients
+from kerasbig.models._shortcut import (
+    ALPHAS,
+    MAX_VALUES,
+    WEIGHT_DECAY,
+    ridge_coefficients,
+)
 from kerasbig.parameters import InvalidParameterError
 
 BUILDERS = {
@@ -185,6 +192,56 @@ def test_a_classifier_has_no_shortcut_unless_asked_and_then_trains_it(cls, tiny)
     shortcut = clf.model_.get_layer("linear_shortcut")
     assert clf.linear_shortcut_ is True and shortcut.trainable
     assert np.any(shortcut.get_weights()[0])  # trained away from zero
+
+
+# -- weight decay from the ridge start ----------------------------------------
+@pytest.mark.parametrize(
+    "cls, tiny", REGRESSORS, ids=lambda x: getattr(x, "__name__", "")
+)
+def test_from_the_ridge_start_the_deep_part_decays_and_the_shortcut_does_not(cls, tiny):
+    X, y = _linear_data()
+    reg = cls(**tiny, epochs=2, random_state=0)
+    reg.initialize(X, y)
+    assert reg.model_.optimizer.weight_decay == WEIGHT_DECAY
+    shortcut = reg.model_.get_layer("linear_shortcut").get_weights()
+    reg.partial_fit(X, y)
+    for before, after in zip(
+        shortcut, reg.model_.get_layer("linear_shortcut").get_weights()
+    ):
+        np.testing.assert_array_equal(before, after)
+    # Without the ridge start, Keras' default: no decay.
+    bare = cls(**tiny, linear_shortcut=False, random_state=0).initialize(X, y)
+    assert bare.model_.optimizer.weight_decay is None
+
+
+@pytest.mark.parametrize("given", [0.01, None])
+def test_the_users_weight_decay_wins(given):
+    X, y = _linear_data()
+    reg = CNNRegressor(
+        **TINY_CNN, optimizer__weight_decay=given, random_state=0
+    ).initialize(X, y)
+    assert reg.model_.optimizer.weight_decay == given
+
+
+def test_an_optimizer_instance_or_a_classifier_gets_no_decay():
+    X, y = _linear_data()
+    instance = keras.optimizers.Adam(learning_rate=0.01)
+    reg = CNNRegressor(**TINY_CNN, optimizer=instance, random_state=0)
+    assert reg.initialize(X, y).model_.optimizer.weight_decay is None
+    assert reg.optimizer is instance and instance.weight_decay is None
+    labels = (y > np.median(y)).astype(int)
+    clf = CNNClassifier(**TINY_CNN, random_state=0).initialize(X, labels)
+    assert clf.model_.optimizer.weight_decay is None
+
+
+def test_the_general_wrapper_keeps_keras_defaults():
+    def build():
+        model = keras.Sequential([keras.Input((12,)), keras.layers.Dense(1)])
+        return model
+
+    X, y = _linear_data()
+    reg = KerasRegressor(build, random_state=0).initialize(X, y)
+    assert reg.model_.optimizer.weight_decay is None
 
 
 def test_auto_is_off_where_a_linear_model_of_the_values_is_not_one():
