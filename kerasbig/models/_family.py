@@ -154,6 +154,10 @@ class FamilyMixin:
     _images: bool = False
     _x_checks = dict(allow_nd=True, dtype=("float32", "float64"))  # dense only
     _input_attributes = ("n_features_in_", "input_shape_", "linear_shortcut_")
+    # Builder arguments passed as the fitted attribute of the same name plus
+    # "_" (the parameter as resolved in fit, e.g. "auto" -> True), not as the
+    # parameter itself; a family adds its own (the CNN's normalization_).
+    _resolved_in_fit: tuple[str, ...] = ("linear_shortcut",)
     # Regressors train on standardized targets (targets.RegressorTargetEncoder):
     # on UCR Tecator and Covid3Month the CNN's default R^2 goes from -0.62 and
     # -0.36 to 0.45 and 0.04. Classifiers ignore it.
@@ -209,12 +213,13 @@ class FamilyMixin:
         )
 
     def _architecture(self) -> dict[str, Any]:
-        """The builder's keyword arguments for this fit (``linear_shortcut``
-        as resolved in ``_learn_from_input``)."""
-        arguments = {name: getattr(self, name) for name in self._architecture_names()}
-        if "linear_shortcut" in arguments:
-            arguments["linear_shortcut"] = self.linear_shortcut_
-        return arguments
+        """The builder's keyword arguments for this fit: the constructor
+        parameters, those named in ``_resolved_in_fit`` as their fitted
+        ``name_`` (``linear_shortcut_``, ...)."""
+        return {
+            name: getattr(self, f"{name}_" if name in self._resolved_in_fit else name)
+            for name in self._architecture_names()
+        }
 
     def _check_params(self) -> None:
         super()._check_params()

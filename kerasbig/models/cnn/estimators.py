@@ -38,6 +38,7 @@ class _CNNMixin(BackboneMixin):
     _builder = staticmethod(build_cnn)
     _ranks = (2, 3, 4)
     _images = True
+    _resolved_in_fit = (*BackboneMixin._resolved_in_fit, "normalization")
     _kept_with_backbone = (*BackboneMixin._kept_with_backbone, "augmentation")
     _input_attributes = (
         *BackboneMixin._input_attributes,
@@ -97,9 +98,6 @@ class _CNNMixin(BackboneMixin):
         )
         share = heavy_tailed_share(X, statistics, sample_weight)
         return "layer" if share > HEAVY_TAILED_ROWS else "batch"
-
-    def _architecture(self) -> dict[str, Any]:
-        return {**super()._architecture(), "normalization": self.normalization_}
 
     def _resolve_budget(self, fit_args: dict, n_rows: int) -> dict:
         """The families' budget; for a series, the epochs also capped by the

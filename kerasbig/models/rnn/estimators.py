@@ -16,6 +16,7 @@ class _RNNMixin(FamilyMixin):
     _builder = staticmethod(build_rnn)
     _ranks = (2, 3)
     _parameter_constraints = {"mask_value": [NONE, Interval(float)]}
+    _resolved_in_fit = (*FamilyMixin._resolved_in_fit, "mask_value")
     _input_attributes = (
         "n_features_in_",
         "input_shape_",
@@ -37,9 +38,6 @@ class _RNNMixin(FamilyMixin):
 
     def _pad_value(self) -> float:
         return 0.0 if self.mask_value_ is None else float(self.mask_value_)
-
-    def _architecture(self):
-        return {**super()._architecture(), "mask_value": self.mask_value_}
 
     def _masked_value(self) -> float | None:
         return self.mask_value_
