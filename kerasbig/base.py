@@ -21,7 +21,11 @@ Subclasses fill in plain hooks, each with one job:
   ``_array_for_model``, ``_learn_from_input``, ``_make_model``,
   ``_start_model`` and ``_extra_callbacks``.
 
-Where the model runs (``distribution=``) is :mod:`kerasbig.distribute`'s job.
+Two steps live in mixins of their own: the input path shared by ``fit``
+and ``predict`` (``_validate_X_y``, ``_validate_X``: :mod:`kerasbig.input_path`)
+and the call of ``keras.Model.fit`` with its arguments and callbacks
+(``_train``, ``_fit_args``: :mod:`kerasbig.training`). Where the model runs
+(``distribution=``) is :mod:`kerasbig.distribute`'s job.
 """
 
 from __future__ import annotations
@@ -35,38 +39,28 @@ from typing import Any
 import keras
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
 from kerasbig import (
-    _compat,
     compiling,
     distribute,
     encoders,
     fast_predict,
     guards,
-    multistep,
     pickling,
     precision,
     resume,
     reuse,
     signatures,
-    streaming,
 )
 from kerasbig import parameters as p
 from kerasbig.building import fitted_meta, make_model, model_param
+from kerasbig.input_path import InputPath
 from kerasbig.routing import check_routed_names, hyperparameters, route
 from kerasbig.saving import SavingMixin
 from kerasbig.scikeras_api import ScikerasAPI
 from kerasbig.seeding import RANDOM_STATE, seed_from_random_state, seeded
-from kerasbig.validation import (
-    NUMERIC_DTYPES,
-    check_same_data,
-    check_same_ndim,
-    check_same_sample_shape,
-    check_sample_weight,
-    input_ndim,
-    validate_input,
-)
+from kerasbig.training import Training, holds_callback_instance
+from kerasbig.validation import check_sample_weight
 
 
 @contextlib.contextmanager
@@ -81,39 +75,10 @@ def _unchanged_on_error(estimator) -> Iterator[None]:
         raise
 
 
-def _is_array(data: Any) -> bool:
-    return isinstance(data, np.ndarray)
-
-
-def _holds_callback_instance(obj: Any) -> bool:
-    """Whether ``obj`` (callbacks as parameters give them) holds a
-    ``keras.callbacks.Callback`` instance rather than only classes."""
-    if isinstance(obj, keras.callbacks.Callback):
-        return True
-    if isinstance(obj, dict):
-        obj = list(obj.values())
-    if isinstance(obj, (list, tuple)):
-        return any(_holds_callback_instance(item) for item in obj)
-    return False
-
-
 _BATCH_SIZE = [p.NONE, p.Interval(int, 1), p.Options(-1)]
 
 
-def one_epoch_kwargs(kwargs: dict) -> dict:
-    """``partial_fit``'s keyword arguments for ``keras.Model.fit``; one call
-    trains one epoch, so ``epochs`` and ``initial_epoch`` are refused."""
-    for name in ("epochs", "initial_epoch"):
-        if name in kwargs:
-            raise TypeError(
-                f"Invalid argument {name}={kwargs[name]!r} to partial_fit: each "
-                "call trains exactly one epoch. Call it again for more, or use "
-                "fit(X, y, epochs=...)."
-            )
-    return kwargs
-
-
-class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
+class BaseKerasEstimator(InputPath, Training, SavingMixin, ScikerasAPI, BaseEstimator):
     """Shared machinery of :class:`KerasClassifier` and :class:`KerasRegressor`.
 
     Its ``__init__`` is the one definition of the training parameters every
@@ -370,54 +335,6 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
         check_routed_names(self._free_and_routed())
 
     # ------------------------------------------------------------------
-    # Input: one path for fit and predict
-    # ------------------------------------------------------------------
-    def _validate_X_y(self, X, y, reset: bool):
-        """``X`` as the network reads it, and ``y`` as an array (or None)."""
-        X, facts = self._input_to_array(X, reset)
-        if y is None:
-            # scikit-learn's standard "requires y" error for estimators that do.
-            X = validate_input(self, X, y=None, reset=reset, **self._x_checks)
-            y_dtype = y_ndim = None
-        else:
-            y_checks = dict(multi_output=True, y_numeric=self._y_numeric)
-            X, y = validate_input(self, X, y, reset=reset, **self._x_checks, **y_checks)
-            if hasattr(y, "toarray"):
-                y = y.toarray()
-            y_dtype, y_ndim = y.dtype, y.ndim
-        if reset:
-            self.X_shape_, self.X_dtype_ = X.shape, X.dtype
-            self.y_dtype_, self.y_ndim_ = y_dtype, y_ndim
-        else:
-            check_same_data(self, X, y)
-        return self._array_for_model(X, reset, facts), y
-
-    def _validate_X(self, X) -> np.ndarray:
-        """``X`` at predict time, checked against what ``fit`` saw."""
-        check_is_fitted(self)
-        X, facts = self._input_to_array(X, reset=False)
-        X = validate_input(self, X, reset=False, **self._x_checks)
-        return self._array_for_model(X, False, facts)
-
-    def _input_to_array(self, X, reset: bool) -> tuple[Any, dict]:
-        """What the user passed -> an array-like ``validate_data`` can check.
-
-        Also returns facts about the input that ``_array_for_model`` needs
-        (e.g. that ``X`` was a list of sequences, now padded).
-        """
-        ndim = None if reset else input_ndim(X)  # lists too (no .ndim)
-        if ndim is not None:
-            check_same_ndim("X", ndim, len(self.X_shape_), type(self).__name__)
-        return X, {}
-
-    def _array_for_model(self, X: np.ndarray, reset: bool, facts: dict) -> np.ndarray:
-        """The validated array -> what the network reads (after ``fit``: every
-        axis of a sample as in ``fit``, not only the features)."""
-        if not reset:
-            check_same_sample_shape(X, self.X_shape_, type(self).__name__)
-        return X
-
-    # ------------------------------------------------------------------
     # The network
     # ------------------------------------------------------------------
     def _learn_from_input(self, X: np.ndarray, sample_weight) -> None:
@@ -482,81 +399,6 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
         return None if param is None else param.default
 
     # ------------------------------------------------------------------
-    # Training
-    # ------------------------------------------------------------------
-    def _fit_args(self, n_rows: int, epochs: int | None, fit_kwargs) -> dict:
-        """Arguments of ``keras.Model.fit``: parameters, ``fit__`` ones, call ones.
-
-        The callbacks are ``callbacks`` and ``fit__callbacks`` (as in scikeras),
-        or those of the call, plus the estimator's own. A callback given as an
-        instance keeps ``callback.model``: the model is marked escaped, never
-        reused (:mod:`kerasbig.reuse`).
-        """
-        routed = route(self._free_and_routed(), "fit")
-        if _holds_callback_instance((self.callbacks, routed, fit_kwargs)):
-            reuse.mark_escaped(self._model)
-        fit_args = {
-            "batch_size": self.batch_size,
-            "epochs": self.epochs,
-            "verbose": self.verbose,
-            "validation_split": self.validation_split,
-            "shuffle": self.shuffle,
-            "validation_batch_size": self.validation_batch_size,
-            **routed,
-            "callbacks": self._callbacks(routed.get("callbacks")),
-            **(fit_kwargs or {}),
-            **({} if epochs is None else {"epochs": epochs}),  # partial_fit: 1
-        }
-        for name in ("batch_size", "validation_batch_size"):
-            if fit_args.get(name) == -1:
-                fit_args[name] = n_rows
-        extra = self._extra_callbacks(fit_args)
-        mine = compiling.make_callbacks(fit_args["callbacks"], {})
-        fit_args["callbacks"] = [
-            *mine,
-            *extra,
-            *guards.guard_for(self),
-            *resume.backup_for(self, fit_args, n_rows, one_epoch=epochs is not None),
-        ]
-        return fit_args
-
-    def _callbacks(self, for_this_method) -> list:
-        """``callbacks`` (with their routed arguments), then ``fit__callbacks``
-        or ``predict__callbacks``."""
-        routed = route(self._free_and_routed(), "callbacks")
-        return [
-            *compiling.make_callbacks(self.callbacks, routed),
-            *compiling.make_callbacks(for_this_method, {}),
-        ]
-
-    def _train(self, model, X, y, sample_weight, epochs, fit_kwargs):
-        placement = self.__dict__.get("_placement")
-        encoders.check_plain_arrays(X, y, placement)
-        fit_args = self._fit_args(encoders.n_rows(X), epochs, fit_kwargs)
-        X, y, sample_weight, fit_args = distribute.prepare_fit(
-            X, y, sample_weight, fit_args, placement
-        )
-        steps = multistep.steps_for(model, fit_args, placement)
-        with distribute.placed(placement), multistep.running(model, steps):
-            if placement is None and _is_array(X) and _is_array(y):
-                # the same shuffled order whatever the model's history (_compat)
-                weights = None if sample_weight is None else sample_weight[:1]
-                _compat.build_training_state(model, X[:1], y[:1], weights)
-            X, y, sample_weight, fit_args = streaming.prepare(
-                X, y, sample_weight, fit_args, placement
-            )
-            batch_size = fit_args.get("batch_size")
-            with guards.reporting_out_of_memory(self, "fit", batch_size):
-                history = model.fit(x=X, y=y, sample_weight=sample_weight, **fit_args)
-            guards.raise_if_diverged(fit_args["callbacks"], self, fit_args)
-            distribute.agree_on_replica_state(model, placement)
-            return history
-
-    def _extra_callbacks(self, fit_args: dict) -> list:
-        """Callbacks the estimator adds to the user's for this fit."""
-        return []
-
-    # ------------------------------------------------------------------
     # Prediction
     # ------------------------------------------------------------------
     def predict(self, X, **kwargs):
@@ -593,7 +435,7 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
         if predict_args["batch_size"] == -1:
             predict_args["batch_size"] = max(encoders.n_rows(X), 1)
         placement = self.__dict__.get("_placement")
-        if _holds_callback_instance((self.callbacks, routed, kwargs)):
+        if holds_callback_instance((self.callbacks, routed, kwargs)):
             reuse.mark_escaped(self._model)  # the callback's .model keeps it
         batch_size = predict_args["batch_size"]
         with guards.reporting_out_of_memory(self, "predict", batch_size):
@@ -602,11 +444,6 @@ class BaseKerasEstimator(SavingMixin, ScikerasAPI, BaseEstimator):
     # ------------------------------------------------------------------
     # Target hooks, filled in by KerasClassifier and KerasRegressor
     # ------------------------------------------------------------------
-    _y_numeric = False
-    # validate_data's checks of X; sparse matrices: Keras batches them itself.
-    # Numbers stay in their dtype (Keras casts each batch); others become float32.
-    _x_checks = dict(allow_nd=True, accept_sparse="csr", dtype=NUMERIC_DTYPES)
-
     def _sample_weight(self, sample_weight, y_encoded):
         return sample_weight
 

@@ -9,7 +9,7 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils.class_weight import compute_class_weight
 
 from kerasbig import compiling, encoders
-from kerasbig.base import BaseKerasEstimator, one_epoch_kwargs
+from kerasbig.base import BaseKerasEstimator
 from kerasbig.docstrings import document
 from kerasbig.parameters import NONE, Options, Satisfies
 from kerasbig.scikeras_api import scorer_score
@@ -17,6 +17,7 @@ from kerasbig.signatures import keyword, make_init, parameters_of
 from kerasbig.targets import MULTILABEL as _MULTILABEL
 from kerasbig.targets import ONEHOT as _ONEHOT
 from kerasbig.targets import ClassifierTargetEncoder
+from kerasbig.training import one_epoch_kwargs
 from kerasbig.validation import check_score_labels
 
 

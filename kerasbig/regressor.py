@@ -6,10 +6,11 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
-from kerasbig.base import BaseKerasEstimator, one_epoch_kwargs
+from kerasbig.base import BaseKerasEstimator
 from kerasbig.docstrings import document
 from kerasbig.scikeras_api import scorer_score
 from kerasbig.targets import RegressorTargetEncoder
+from kerasbig.training import one_epoch_kwargs
 
 
 @document

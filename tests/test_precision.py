@@ -4,8 +4,9 @@ import keras
 import numpy as np
 import pytest
 from helpers import mlp, separable_data
+from sklearn.base import clone
 
-from kerasbig import KerasClassifier, KerasRegressor
+from kerasbig import KerasClassifier, KerasRegressor, RNNRegressor
 from kerasbig import precision as precision_lib
 
 X, Y = separable_data(n=60)  # two classes, far apart: easy to learn
@@ -99,3 +100,41 @@ def test_precision_with_a_built_model_instance_is_an_error():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, "sigmoid")])
     with pytest.raises(ValueError, match="applies to models the estimator builds"):
         KerasClassifier(model, precision="mixed_bfloat16").fit(X, Y)
+
+
+# Values with more digits than float32 keeps: rounding them would show.
+X_FINE = X.astype(np.float64) + np.random.default_rng(0).normal(0, 1e-4, X.shape)
+
+
+def _as_list(X):
+    return X.tolist()
+
+
+def _as_objects(X):
+    return X.astype(object)
+
+
+@pytest.mark.parametrize(
+    "estimator, to_input",
+    [
+        (KerasRegressor(mlp, **TRAIN), _as_list),
+        (KerasRegressor(mlp, **TRAIN), _as_objects),
+        # (a family reads a list as sequences of their own lengths)
+        (RNNRegressor(units=4, epochs=2, batch_size=16, random_state=0), _as_objects),
+    ],
+    ids=["KerasRegressor-list", "KerasRegressor-object", "RNNRegressor-object"],
+)
+def test_float64_precision_keeps_numbers_in_float64(estimator, to_input):
+    # A list or an object array becomes an array of validate_data's first
+    # dtype: under precision="float64" that is float64, so the numbers train
+    # and predict exactly as the same numbers in a float64 array do.
+    estimator = estimator.set_params(precision="float64")
+    converted = clone(estimator).fit(to_input(X_FINE), T)
+    from_array = clone(estimator).fit(X_FINE, T)
+    assert converted.X_dtype_ == np.float64
+    np.testing.assert_array_equal(
+        converted.predict(to_input(X_FINE)), from_array.predict(X_FINE)
+    )
+    # Under the default precision they still become float32.
+    default = clone(estimator).set_params(precision=None)
+    assert default.fit(to_input(X_FINE), T).X_dtype_ == np.float32
