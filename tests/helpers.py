@@ -321,3 +321,5 @@ ESTIMATOR_DEFAULTS = {
 }
 ESTIMATOR_DEFAULTS["CNNClassifier"]["normalization"] = "auto"
 ESTIMATOR_DEFAULTS["CNNRegressor"]["normalization"] = "auto"
+# The RNN regressor's own architecture (rnn/estimators.py REGRESSOR_ARCHITECTURE).
+ESTIMATOR_DEFAULTS["RNNRegressor"].update(dropout=0.4, patch_embedding="linear")

@@ -5,7 +5,9 @@ The RNN and the Transformer read a long series in patches: a strided
 time-series Transformers do (Nie et al. 2023, PatchTST). The recurrence or
 the attention then spans ``length / patch_size`` positions, at most
 ``PATCHES``: a 1,460-step series costs what a 64-step one does, and each
-position carries a local shape instead of one noisy value.
+position carries a local shape instead of one noisy value. With
+``patch_embedding="conv"`` (the RNN classifier's default) a convolution reads
+the series at full resolution before it is cut into patches.
 
 The CNN (``downsample="auto"``) averages each run of steps into one instead
 (piecewise aggregate approximation): a series longer than ``CNN_POSITIONS``
@@ -57,18 +59,41 @@ def patch_positions(patch_size: int | str, length: int | None) -> int | None:
     return -(-int(length) // max(1, size))
 
 
-def patch_projection(x, units: int, patch_size: int, initializer, dtype=None):
+PATCH_EMBEDDINGS = ("linear", "conv")
+# patch_embedding="conv": the width of the convolution that reads the series
+# at full resolution before it is cut into patches.
+STEM_KERNEL_SIZE = 8
+
+
+def patch_projection(
+    x, units: int, patch_size: int, seeds, dtype=None, embedding: str = "linear"
+):
     """Project each run of ``patch_size`` steps of ``x`` to ``units`` features.
 
     A ``Conv1D`` with stride ``patch_size`` and ``padding="same"``: the output
     has ``ceil(length / patch_size)`` positions, the missing steps zero-padded
-    (split between the two ends).
+    (split between the two ends). That is a linear map of each patch's steps
+    (``embedding="linear"``, PatchTST's). With ``embedding="conv"`` a
+    ``Conv1D(units, STEM_KERNEL_SIZE, activation="relu")`` reads the series at
+    full resolution first, so that each patch carries features of the local
+    shape around its steps, as a CNN's first layer finds them, rather than
+    the raw values (a convolutional stem, as in Foumani et al. 2024's
+    ConvTran). ``seeds`` is the build's :class:`~kerasbig.models._seeds.Seeds`.
     """
+    if embedding == "conv":
+        x = keras.layers.Conv1D(
+            units,
+            STEM_KERNEL_SIZE,
+            padding="same",
+            activation="relu",
+            kernel_initializer=seeds.initializer("he_uniform"),
+            dtype=dtype,
+        )(x)
     return keras.layers.Conv1D(
         units,
         patch_size,
         strides=patch_size,
         padding="same",
-        kernel_initializer=initializer,
+        kernel_initializer=seeds.initializer("glorot_uniform"),
         dtype=dtype,
     )(x)

@@ -278,6 +278,11 @@ def test_old_head_argument_is_gone():
             r"mask_value must be a number \(not NaN\) or None, got '0'",
         ),
         ({"dense_units": (0,)}, ValueError, r"dense_units .*entry 0 is 0"),
+        (
+            {"patch_embedding": "dense"},
+            ValueError,
+            r"patch_embedding must be one of 'linear', 'conv'; got 'dense'",
+        ),
         ({"output_activation": "tanh"}, ValueError, r"output_activation .*'tanh'"),
         ({"seed": -3}, ValueError, r"seed must be None or a non-negative .* -3"),
         ({"seed": "1"}, TypeError, r"seed .* got '1'"),
@@ -448,3 +453,41 @@ def test_patches_pickle_and_refuse_a_mask():
         ValueError, match="patch_size=2 cannot be combined with mask_value"
     ):
         build_rnn((30, 1), 2, patch_size=2, mask_value=0.0, **TINY)
+
+
+def _convolutions(model):
+    return [
+        (layer.kernel_size[0], layer.strides[0])
+        for layer in model.layers
+        if isinstance(layer, keras.layers.Conv1D)
+    ]
+
+
+@pytest.mark.parametrize(
+    "input_shape, kwargs, convolutions",
+    [
+        ((150, 2), {}, [(8, 1), (3, 3)]),  # conv: full resolution, then patches
+        ((150, 2), {"patch_embedding": "linear"}, [(3, 3)]),
+        ((64, 2), {}, []),  # no patches: no embedding at all
+        ((150, 2), {"mask_value": 0.0}, []),  # masking: no patches
+    ],
+)
+def test_patch_embedding(input_shape, kwargs, convolutions):
+    model = build_rnn(input_shape, 2, **TINY, **kwargs)
+    assert _convolutions(model) == convolutions
+    stem = [x for x in model.layers if isinstance(x, keras.layers.Conv1D)][:1]
+    if convolutions[:1] == [(8, 1)]:
+        assert stem[0].filters == TINY["units"]
+        assert stem[0].activation is keras.activations.relu
+    x = np.random.default_rng(0).normal(size=(2, *input_shape)).astype("float32")
+    assert np.isfinite(model(x)).all()
+
+
+def test_conv_patch_embedding_is_seeded_and_pickles():
+    first, second = (
+        build_rnn((40, 1), 2, patch_size=4, seed=3, **SEEDED) for _ in "ab"
+    )
+    x = np.random.default_rng(0).normal(size=(2, 40, 1)).astype("float32")
+    np.testing.assert_array_equal(first(x), second(x))
+    restored = pickle.loads(pickle.dumps(first))
+    np.testing.assert_array_equal(restored(x), first(x))

@@ -128,3 +128,32 @@ def test_float64_simple_rnn_fits_on_every_backend():
     assert proba.dtype == np.float64 and np.all(np.isfinite(proba))
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), proba)
+
+
+def _stem_and_dropout(model):
+    """Whether the network has the convolutional patch embedding (a Conv1D of
+    kernel 8 before the strided one), and its recurrent layer's dropout."""
+    kernels = [
+        layer.kernel_size[0]
+        for layer in model.layers
+        if isinstance(layer, keras.layers.Conv1D)
+    ]
+    recurrent = next(x for x in model.layers if isinstance(x, keras.layers.RNN))
+    return 8 in kernels[:1], recurrent.dropout
+
+
+@pytest.mark.parametrize(
+    "estimator, stem, dropout",
+    [
+        (RNNClassifier(**TINY), True, 0.0),
+        (RNNRegressor(**TINY), False, 0.4),  # the regressor's own defaults
+        (RNNRegressor(patch_embedding="conv", dropout=0.1, **TINY), True, 0.1),
+        (RNNClassifier(patch_embedding="linear", dropout=0.2, **TINY), False, 0.2),
+    ],
+)
+def test_patch_embedding_and_dropout_defaults(estimator, stem, dropout):
+    X = np.random.default_rng(0).normal(size=(24, 130))  # 130 steps: patches of 3
+    y = np.arange(24) % 2
+    estimator.fit(X, y)
+    assert _stem_and_dropout(estimator.model_) == (stem, dropout)
+    assert estimator.get_params()["dropout"] == dropout

@@ -237,6 +237,12 @@ def test_old_pooling_argument_is_gone():
         ),
         (
             (10, 2),
+            {"patch_embedding": "conv2d"},
+            ValueError,
+            r"patch_embedding must be one of 'linear', 'conv'; got 'conv2d'",
+        ),
+        (
+            (10, 2),
             {"dense_units": (4, -2)},
             ValueError,
             r"dense_units .*entry 1 is -2",
@@ -427,6 +433,25 @@ def test_numeric_series_are_read_in_patches(length, patch_size, positions):
     )
     assert embedding.output.shape[1] == positions
     assert model(np.ones((3, length, 2), "float32")).shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    "patch_embedding, convolutions",
+    [("linear", [(3, 3)]), ("conv", [(8, 1), (3, 3)])],
+)
+def test_patch_embedding(patch_embedding, convolutions):
+    model = build_transformer(
+        (150, 2), 2, patch_embedding=patch_embedding, seed=0, **TINY
+    )
+    found = [
+        (layer.kernel_size[0], layer.strides[0], layer.filters)
+        for layer in model.layers
+        if isinstance(layer, keras.layers.Conv1D)
+    ]
+    assert found == [(*c, TINY["model_dim"]) for c in convolutions]
+    x = np.random.default_rng(0).normal(size=(2, 150, 2)).astype("float32")
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored(x), model(x))
 
 
 def test_patches_of_variable_length_series_and_their_pickle():
