@@ -487,3 +487,16 @@ def test_plot_attributions_with_saliency_arguments():
 def test_plot_index_out_of_range():
     with pytest.raises(ValueError, match=r"index=5 is invalid; X has 2 rows"):
         plot_saliency(fitted("rnn_binary"), series(8, n=2), index=5)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_a_recurrent_network_with_dropout_is_explained_without_changing_it(cell):
+    # Keras' recurrent cells draw a dropout mask even in inference, advancing
+    # a seed: under jax.jit that leaked a tracer (the RNN regressor's dropout
+    # is 0.4 by default). The attribution must neither fail nor change the model.
+    X = series(0)
+    clf = RNNClassifier(units=3, cell=cell, dropout=0.3, **TINY).fit(X, X[:, 2] > 0)
+    before = clf.predict_proba(X)
+    attributions = saliency(clf, X[:4], steps=8)
+    assert attributions.shape == (4, X.shape[1]) and np.isfinite(attributions).all()
+    np.testing.assert_array_equal(clf.predict_proba(X), before)

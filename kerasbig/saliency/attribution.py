@@ -417,7 +417,13 @@ def saliency(
             return head([keras.ops.convert_to_tensor(ids), points], training=False)
 
     def score(points, ids, weights, offset):
-        out = keras.ops.cast(forward(points, ids), "float32")
+        # Stateless: a layer may update its state even in inference (Keras'
+        # recurrent cells draw their dropout mask, advancing a seed, whatever
+        # `training` is); under jax.jit that update would leak a tracer into
+        # the model's variables. The scope keeps such updates to itself.
+        with keras.StatelessScope():
+            out = forward(points, ids)
+        out = keras.ops.cast(out, "float32")
         out = keras.ops.reshape(out, (keras.ops.shape(out)[0], -1))
         return keras.ops.sum(out * weights, axis=1) + offset
 
