@@ -52,12 +52,12 @@ class InputPath:
     def _validate_X_y(self, X, y, reset: bool):
         """``X`` as the network reads it, and ``y`` as an array (or None)."""
         X, facts = self._input_to_array(X, reset)
+        checks = self._checks_of_X()
         if y is None:
             # scikit-learn's standard "requires y" error for estimators that do.
-            X = validate_input(self, X, y=None, reset=reset, **self._checks_of_X())
+            X = validate_input(self, X, y=None, reset=reset, **checks)
             y_dtype = y_ndim = None
         else:
-            checks = self._checks_of_X()
             checks.update(multi_output=True, y_numeric=self._y_numeric)
             X, y = validate_input(self, X, y, reset=reset, **checks)
             if hasattr(y, "toarray"):
